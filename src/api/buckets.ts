@@ -1,0 +1,118 @@
+import { S3Error } from '../errors.js';
+import { bucketOf, type Handler, type RequestContext } from '../http/context.js';
+import { parseXml, xmlDocument } from '../http/xml.js';
+import { readBody } from './body.js';
+import { tagsFromXml, tagsXml, type Tags } from './tagging.js';
+
+/**
+ * Bucket naming rules for general purpose buckets.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+ */
+export function validBucketName(name: string): boolean {
+  if (name.length < 3 || name.length > 63) return false;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return false;
+  if (name.includes('..') || name.includes('.-') || name.includes('-.')) return false;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return false;
+  if (name.startsWith('xn--') || name.startsWith('sthree-') || name.startsWith('amzn-s3-demo-')) return false;
+  if (name.endsWith('-s3alias') || name.endsWith('--ol-s3') || name.endsWith('.mrap') || name.endsWith('--x-s3') || name.endsWith('--table-s3')) return false;
+  return true;
+}
+
+function owner(ctx: RequestContext, accountId: string) {
+  const a = ctx.deps.accounts.account(accountId);
+  return { ID: a?.canonicalId ?? accountId, DisplayName: a?.displayName ?? accountId };
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html */
+export const CreateBucket: Handler = async (ctx) => {
+  const name = ctx.bucket!;
+  if (!validBucketName(name)) throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
+  const text = await readBody(ctx);
+  let region = ctx.deps.config.region;
+  if (text.trim() !== '') {
+    const { root, value } = parseXml(text);
+    if (root !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML');
+    const lc = typeof value === 'object' ? value.LocationConstraint : undefined;
+    if (lc !== undefined && lc !== '') {
+      if (lc === 'us-east-1') throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: lc });
+      region = String(lc);
+    }
+  }
+  const principal = ctx.principal!;
+  const r = await ctx.deps.meta.createBucket({ name, ownerId: principal.accountId, createdAt: Date.now(), region, versioning: '', config: {} });
+  if (!r.created) {
+    if (r.existing.ownerId !== principal.accountId) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: name });
+    // us-east-1 answers 200 to its owner re-creating a bucket, as AWS's legacy region does.
+    if (r.existing.region !== 'us-east-1' || region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
+  }
+  return { status: 200, headers: { location: `/${name}` } };
+};
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html */
+export const HeadBucket: Handler = async (ctx) => {
+  const b = bucketOf(ctx);
+  return { status: 200, headers: { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' } };
+};
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html */
+export const ListBuckets: Handler = async (ctx) => {
+  const principal = ctx.principal!;
+  let buckets = await ctx.deps.meta.listBuckets(principal.accountId);
+  const prefix = ctx.query.get('prefix');
+  if (prefix) buckets = buckets.filter((b) => b.name.startsWith(prefix));
+  const region = ctx.query.get('bucket-region');
+  if (region) buckets = buckets.filter((b) => b.region === region);
+  const maxRaw = ctx.query.get('max-buckets');
+  const token = ctx.query.get('continuation-token');
+  if (token) buckets = buckets.filter((b) => b.name > token);
+  let next: string | undefined;
+  if (maxRaw !== null) {
+    const max = Number(maxRaw);
+    if (!Number.isInteger(max) || max < 1 || max > 10000) throw new S3Error('InvalidArgument', 'Argument max-buckets must be an integer between 1 and 10000', { ArgumentName: 'max-buckets', ArgumentValue: maxRaw });
+    if (buckets.length > max) {
+      buckets = buckets.slice(0, max);
+      next = buckets[buckets.length - 1].name;
+    }
+  }
+  const body = xmlDocument('ListAllMyBucketsResult', {
+    Owner: owner(ctx, principal.accountId),
+    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: new Date(b.createdAt).toISOString(), BucketRegion: b.region })) },
+    ContinuationToken: next,
+    Prefix: prefix ?? undefined,
+  });
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body };
+};
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html */
+export const GetBucketLocation: Handler = async (ctx) => {
+  const b = bucketOf(ctx);
+  const region = b.region === 'us-east-1' ? '' : b.region;
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`;
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body };
+};
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html */
+export const DeleteBucket: Handler = async (ctx) => {
+  const r = await ctx.deps.meta.deleteBucket(ctx.bucket!);
+  if (r === 'missing') throw new S3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
+  if (r === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: ctx.bucket });
+  return { status: 204 };
+};
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketTagging.html */
+export const GetBucketTagging: Handler = async (ctx) => {
+  const tags = bucketOf(ctx).config.tagging as Tags | undefined;
+  if (!tags) throw new S3Error('NoSuchTagSet', undefined, { BucketName: ctx.bucket });
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: tagsXml(tags) };
+};
+
+export const PutBucketTagging: Handler = async (ctx) => {
+  const tags = tagsFromXml(await readBody(ctx));
+  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { tagging: tags } });
+  return { status: 204 };
+};
+
+export const DeleteBucketTagging: Handler = async (ctx) => {
+  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { tagging: undefined } });
+  return { status: 204 };
+};

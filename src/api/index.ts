@@ -1,0 +1,16 @@
+import type { Handler } from '../http/context.js';
+import * as buckets from './buckets.js';
+import * as objects from './objects.js';
+import * as tagging from './tagging.js';
+import * as multipart from './multipart.js';
+
+/**
+ * Every implemented S3 operation, by its AWS name. The router names an
+ * operation; an operation missing here answers 501 NotImplemented.
+ */
+export const HANDLERS: Record<string, Handler> = {
+  ...buckets,
+  ...objects,
+  ...tagging,
+  ...multipart,
+} as unknown as Record<string, Handler>;

@@ -1,0 +1,161 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { S3Error } from '../errors.js';
+import type { RequestContext } from '../http/context.js';
+import type { Extent, NewBlob } from '../meta/types.js';
+import {
+  CHECKSUM_ALGORITHMS, checksumHeader, createChecksummer, isValidChecksumValue, parseChecksumAlgorithm,
+  type ChecksumAlgorithm, type Checksummer,
+} from '../util/checksum.js';
+
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
+
+/** What a body became: its bytes stored as one blob (inline or file) and its digests. */
+export interface Ingested {
+  size: number;
+  md5: Buffer;
+  manifest: Extent[];
+  newBlobs: NewBlob[];
+  /** The flexible checksum the client asked for (header or trailer), verified. */
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** Undoes the write when the metadata commit fails. */
+  discard(): Promise<void>;
+}
+
+/** Which flexible checksum a request carries: a value in a header, or an algorithm whose value trails the body. */
+export interface ChecksumRequest {
+  algorithm: ChecksumAlgorithm;
+  /** The expected base64 value when it came as a header. */
+  expected?: string;
+}
+
+/**
+ * Reads the checksum headers of an upload: at most one `x-amz-checksum-*`
+ * value, or a trailer announced by `x-amz-trailer`, or only
+ * `x-amz-sdk-checksum-algorithm` (then Tessera computes that algorithm).
+ */
+export function checksumRequest(ctx: RequestContext): ChecksumRequest | undefined {
+  const present = CHECKSUM_ALGORITHMS.filter((a) => ctx.headers[checksumHeader(a)] !== undefined);
+  if (present.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  if (present.length === 1) {
+    const algorithm = present[0];
+    const expected = String(ctx.headers[checksumHeader(algorithm)]);
+    if (!isValidChecksumValue(algorithm, expected)) throw new S3Error('InvalidRequest', `Value for ${checksumHeader(algorithm)} header is invalid.`);
+    return { algorithm, expected };
+  }
+  const trailer = ctx.headers['x-amz-trailer'];
+  if (typeof trailer === 'string' && trailer.toLowerCase().startsWith('x-amz-checksum-')) {
+    const algorithm = parseChecksumAlgorithm(trailer.toLowerCase().slice('x-amz-checksum-'.length));
+    if (!algorithm) throw new S3Error('InvalidRequest', 'The value specified in the x-amz-trailer header is not supported');
+    return { algorithm };
+  }
+  const sdk = ctx.headers['x-amz-sdk-checksum-algorithm'];
+  if (typeof sdk === 'string') {
+    const algorithm = parseChecksumAlgorithm(sdk);
+    if (!algorithm) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+    return { algorithm };
+  }
+  return undefined;
+}
+
+/** Validates Content-MD5 (base64 of 16 bytes) and returns it, or undefined. */
+export function contentMd5(ctx: RequestContext): Buffer | undefined {
+  const v = ctx.headers['content-md5'];
+  if (v === undefined) return undefined;
+  const b = Buffer.from(String(v), 'base64');
+  if (b.length !== 16 || b.toString('base64') !== String(v).trim()) throw new S3Error('InvalidDigest');
+  return b;
+}
+
+/** The body's length as the client declared it (decoded length for aws-chunked), or undefined. */
+export function declaredLength(ctx: RequestContext): number | undefined {
+  const raw = ctx.headers['x-amz-decoded-content-length'] ?? ctx.headers['content-length'];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) throw new S3Error('InvalidArgument', 'Invalid Content-Length');
+  return n;
+}
+
+/**
+ * Streams the request body into storage: small bodies become an inline blob
+ * in the metadata row, larger ones a blob file written and synced as it
+ * arrives. MD5 and the requested checksum are computed in the same pass and
+ * verified before anything is referenced; on any failure nothing is left.
+ */
+export async function ingest(ctx: RequestContext, opts: { maxSize: number; checksum?: ChecksumRequest }): Promise<Ingested> {
+  const declared = declaredLength(ctx);
+  if (declared === undefined && ctx.headers['transfer-encoding'] === undefined) throw new S3Error('MissingContentLength');
+  if (declared !== undefined && declared > opts.maxSize) {
+    throw new S3Error('EntityTooLarge', undefined, { ProposedSize: declared, MaxSizeAllowed: opts.maxSize });
+  }
+  const md5Expected = contentMd5(ctx);
+  const body = ctx.body();
+  const result = await store(ctx, body, declared, opts.maxSize, opts.checksum);
+  try {
+    if (md5Expected && !md5Expected.equals(result.md5)) {
+      throw new S3Error('BadDigest', undefined, { ExpectedDigest: md5Expected.toString('hex'), CalculatedDigest: result.md5.toString('base64') });
+    }
+    if (opts.checksum) verifyChecksum(opts.checksum, result.checksum!.value, body.trailers);
+  } catch (e) {
+    await result.discard();
+    throw e;
+  }
+  ctx.bytesIn = result.size;
+  return result;
+}
+
+function verifyChecksum(req: ChecksumRequest, computed: string, trailers: Record<string, string>): void {
+  const expected = req.expected ?? trailers[checksumHeader(req.algorithm)];
+  if (expected === undefined) return; // algorithm named without a value: computed and stored
+  if (req.expected === undefined && !isValidChecksumValue(req.algorithm, expected)) {
+    throw new S3Error('InvalidRequest', `Value for ${checksumHeader(req.algorithm)} trailing header is invalid.`);
+  }
+  if (expected !== computed) throw new S3Error('BadDigest', `The ${req.algorithm} you specified did not match the calculated checksum.`);
+}
+
+async function store(ctx: RequestContext, body: Readable, declared: number | undefined, maxSize: number, checksum?: ChecksumRequest): Promise<Ingested> {
+  const { blobs, config } = ctx.deps;
+  const md5 = createHash('md5');
+  const sum: Checksummer | undefined = checksum ? createChecksummer(checksum.algorithm) : undefined;
+  const small: Buffer[] = [];
+  let size = 0;
+  let writer = declared !== undefined && declared > config.inlineThreshold ? await blobs.create() : undefined;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxSize) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: size, MaxSizeAllowed: maxSize });
+      md5.update(chunk);
+      sum?.update(chunk);
+      if (writer) {
+        await writer.write(chunk);
+      } else {
+        small.push(chunk);
+        if (size > config.inlineThreshold) {
+          writer = await blobs.create();
+          for (const b of small.splice(0)) await writer.write(b);
+        }
+      }
+    }
+    if (declared !== undefined && size !== declared) throw new S3Error('IncompleteBody');
+    const digest = md5.digest();
+    const check = sum && checksum ? { algorithm: checksum.algorithm, value: sum.digest().toString('base64') } : undefined;
+    if (!writer) {
+      const id = 'i' + randomBytes(15).toString('hex');
+      const data = Buffer.concat(small, size);
+      const blob: NewBlob = { id, size, md5: digest.toString('hex'), inline: data };
+      return { size, md5: digest, manifest: size ? [{ blob: id, off: 0, len: size }] : [], newBlobs: size ? [blob] : [], checksum: check, discard: async () => {} };
+    }
+    await writer.commit();
+    const w = writer;
+    return {
+      size, md5: digest, manifest: [{ blob: w.id, off: 0, len: size }], newBlobs: [{ id: w.id, size, md5: digest.toString('hex') }],
+      checksum: check, discard: () => ctx.deps.blobs.remove(w.id),
+    };
+  } catch (e) {
+    await writer?.abort();
+    if (!(e instanceof S3Error) && (ctx.signal.aborted || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted')) {
+      throw new S3Error('IncompleteBody');
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { S3Error } from '../errors.js';
+import { bucketOf, type Handler, type Headers, type RequestContext } from '../http/context.js';
+import { xmlDocument } from '../http/xml.js';
+import type { UploadRow } from '../meta/types.js';
+import { checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksum.js';
+import { checksumRequest, ingest, type ChecksumRequest } from './ingest.js';
+import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
+import { tagsFromHeader } from './tagging.js';
+
+/** Largest part, and largest copied range (AWS's documented limits). */
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+export const MAX_PART_NUMBER = 10000;
+
+/** What an upload remembers for the object it will become (the `meta` of its row). */
+export interface UploadMeta {
+  /** Content headers, user metadata, storage class, tags, owner of the object to be. */
+  object: StoredMeta;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
+  /** Account id of the initiator. */
+  initiator?: string;
+  [k: string]: unknown;
+}
+
+/** A part's own metadata (the `meta` of its row). */
+export interface PartMeta {
+  /** Base64 checksum of the part's bytes in the upload's algorithm. */
+  checksum?: string;
+  [k: string]: unknown;
+}
+
+export function uploadMetaOf(u: UploadRow): UploadMeta {
+  return u.meta as UploadMeta;
+}
+
+/** A new upload id: 64 URL-safe characters from 48 random bytes. */
+function newUploadId(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+/** `partNumber` query parameter: an integer from 1 to 10,000. */
+export function parsePartNumberParam(ctx: RequestContext): number {
+  const raw = ctx.query.get('partNumber') ?? '';
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_PART_NUMBER) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+  }
+  return n;
+}
+
+export function noSuchUpload(uploadId: string): S3Error {
+  return new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+}
+
+/** The upload named by `uploadId`, which must belong to this bucket and key. */
+export async function uploadOf(ctx: RequestContext): Promise<UploadRow> {
+  const uploadId = ctx.query.get('uploadId') ?? '';
+  const u = await ctx.deps.meta.getUpload(uploadId);
+  if (!u || u.bucket !== ctx.bucket || u.key !== ctx.key) throw noSuchUpload(uploadId);
+  return u;
+}
+
+/** Runs inside a part's transaction: the upload must still be there (Abort may have won). */
+export function uploadStillThere(uploadId: string) {
+  return (u: UploadRow | undefined) => {
+    if (!u) throw noSuchUpload(uploadId);
+  };
+}
+
+function checksumSettings(ctx: RequestContext): Pick<UploadMeta, 'checksumAlgorithm' | 'checksumType'> {
+  const rawAlg = ctx.headers['x-amz-checksum-algorithm'];
+  const rawType = ctx.headers['x-amz-checksum-type'];
+  const algorithm = typeof rawAlg === 'string' ? parseChecksumAlgorithm(rawAlg) : undefined;
+  if (typeof rawAlg === 'string' && !algorithm) {
+    throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
+  }
+  if (typeof rawType === 'string') {
+    if (!algorithm) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    const type = rawType.toUpperCase();
+    if (type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+    if (type === 'COMPOSITE' && algorithm === 'CRC64NVME') throw new S3Error('InvalidRequest', 'The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.');
+    if (type === 'FULL_OBJECT' && (algorithm === 'SHA1' || algorithm === 'SHA256')) {
+      throw new S3Error('InvalidRequest', `The FULL_OBJECT checksum type cannot be used with the ${algorithm.toLowerCase()} checksum algorithm.`);
+    }
+    return { checksumAlgorithm: algorithm, checksumType: type };
+  }
+  if (!algorithm) return {};
+  return { checksumAlgorithm: algorithm, checksumType: algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE' };
+}
+
+/** Response headers that name an upload's checksum algorithm and type. */
+export function uploadChecksumHeaders(m: UploadMeta): Headers {
+  return m.checksumAlgorithm ? { 'x-amz-checksum-algorithm': m.checksumAlgorithm, 'x-amz-checksum-type': m.checksumType } : {};
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html */
+export const CreateMultipartUpload: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  const object = metaFromRequest(ctx);
+  const tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
+  if (tags) object.tags = tags;
+  const meta: UploadMeta = { object, ...checksumSettings(ctx), initiator: ctx.principal?.accountId };
+  const uploadId = newUploadId();
+  await ctx.deps.meta.createUpload({ uploadId, bucket: bucket.name, key: ctx.key!, initiated: Date.now(), meta });
+  const body = xmlDocument('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key, UploadId: uploadId });
+  return { status: 200, headers: { 'content-type': 'application/xml', ...uploadChecksumHeaders(meta) }, body };
+};
+
+/**
+ * The checksum a part must carry: the request's own, which must use the
+ * upload's algorithm when the upload has one; without one, Tessera computes
+ * the upload's algorithm so that Complete can combine part checksums.
+ */
+export function partChecksumRequest(ctx: RequestContext, m: UploadMeta): ChecksumRequest | undefined {
+  const req = checksumRequest(ctx);
+  if (req && m.checksumAlgorithm && req.algorithm !== m.checksumAlgorithm) {
+    throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${m.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${req.algorithm.toLowerCase()}`);
+  }
+  return req ?? (m.checksumAlgorithm ? { algorithm: m.checksumAlgorithm } : undefined);
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html */
+export const UploadPart: Handler = async (ctx) => {
+  const partNumber = parsePartNumberParam(ctx);
+  const upload = await uploadOf(ctx);
+  const m = uploadMetaOf(upload);
+  const checksum = partChecksumRequest(ctx, m);
+  const body = await ingest(ctx, { maxSize: MAX_PART_SIZE, checksum });
+  const etag = body.md5.toString('hex');
+  const meta: PartMeta = body.checksum ? { checksum: body.checksum.value } : {};
+  try {
+    await ctx.deps.meta.putPart({
+      part: { uploadId: upload.uploadId, partNumber, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta },
+      newBlobs: body.newBlobs,
+      check: uploadStillThere(upload.uploadId),
+    });
+  } catch (e) {
+    await body.discard();
+    throw e;
+  }
+  ctx.deps.jobs.collectSoon();
+  const headers: Headers = { etag: quoteEtag(etag) };
+  if (body.checksum) headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;
+  return { status: 200, headers };
+};

@@ -1,0 +1,165 @@
+import { S3Error } from '../errors.js';
+import { bucketOf, type Handler, type Headers, type RequestContext } from '../http/context.js';
+import type { VersionRow } from '../meta/types.js';
+import { checkReadConditions, checkWriteConditions, writeConditions } from './conditions.js';
+import { checksumRequest, ingest, MAX_OBJECT_SIZE } from './ingest.js';
+import { ARCHIVE_CLASSES, metaFromRequest, metaOf, objectHeaders, quoteEtag, type StoredMeta } from './object-meta.js';
+import { parseGetRange, type ByteRange } from './range.js';
+import { readManifest } from './read.js';
+import { tagsFromHeader } from './tagging.js';
+import { checkVersionId, isVersioned, newVersionId, readableVersion, writeTarget } from './versions.js';
+import { checksumHeader } from '../util/checksum.js';
+
+/**
+ * PutObject: stream the body into a blob (or inline), then commit the new
+ * version in one transaction that also checks If-Match / If-None-Match.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+ */
+export const PutObject: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  const key = ctx.key!;
+  const meta: StoredMeta = metaFromRequest(ctx);
+  const tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
+  if (tags) meta.tags = tags;
+  const conditions = writeConditions(ctx);
+  const checksum = checksumRequest(ctx);
+  const body = await ingest(ctx, { maxSize: MAX_OBJECT_SIZE, checksum });
+  if (body.checksum) meta.checksum = { algorithm: body.checksum.algorithm, type: 'FULL_OBJECT', value: body.checksum.value };
+  const { versionId, mode } = writeTarget(bucket);
+  const etag = body.md5.toString('hex');
+  try {
+    await ctx.deps.meta.putVersion({
+      bucket: bucket.name, key, versionId, mode, newBlobs: body.newBlobs,
+      version: { deleteMarker: false, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta },
+      check: (current) => checkWriteConditions(conditions, key, current),
+    });
+  } catch (e) {
+    await body.discard();
+    throw e;
+  }
+  ctx.deps.jobs.collectSoon();
+  const headers: Headers = { etag: quoteEtag(etag) };
+  if (isVersioned(bucket)) headers['x-amz-version-id'] = versionId;
+  if (body.checksum) {
+    headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;
+    headers['x-amz-checksum-type'] = 'FULL_OBJECT';
+  }
+  return { status: 200, headers };
+};
+
+const RESPONSE_OVERRIDES: Array<[string, string]> = [
+  ['response-content-type', 'content-type'],
+  ['response-content-language', 'content-language'],
+  ['response-expires', 'expires'],
+  ['response-cache-control', 'cache-control'],
+  ['response-content-disposition', 'content-disposition'],
+  ['response-content-encoding', 'content-encoding'],
+];
+
+/** The part of a multipart object that `partNumber=N` names, as a byte range. */
+function partRange(v: VersionRow, partNumber: number): ByteRange {
+  const parts = metaOf(v).parts;
+  if (!parts) {
+    if (partNumber === 1) return { start: 0, end: v.size };
+    throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: partNumber, ActualPartCount: 1 });
+  }
+  if (partNumber > parts.length) throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: partNumber, ActualPartCount: parts.length });
+  let start = 0;
+  for (let i = 0; i < partNumber - 1; i++) start += parts[i].size;
+  return { start, end: start + parts[partNumber - 1].size };
+}
+
+function parsePartNumber(ctx: RequestContext): number | undefined {
+  const raw = ctx.query.get('partNumber');
+  if (raw === null) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
+  }
+  return n;
+}
+
+/** Shared by GetObject and HeadObject: which version, which bytes, which headers. */
+async function prepareRead(ctx: RequestContext) {
+  const bucket = bucketOf(ctx);
+  const versionId = checkVersionId(bucket, ctx.query.get('versionId'));
+  const partNumber = parsePartNumber(ctx);
+  if (partNumber !== undefined && ctx.headers.range !== undefined) {
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  }
+  let v: VersionRow;
+  try {
+    v = await readableVersion(ctx.deps, bucket, ctx.key!, versionId);
+  } catch (e) {
+    if (e instanceof S3Error && e.code === 'MethodNotAllowed') e.fields.Method = ctx.method;
+    throw e;
+  }
+  const meta = metaOf(v);
+  if (ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !(meta.restore && !meta.restore.ongoing && meta.restore.expiry > Date.now())) {
+    throw new S3Error('InvalidObjectState', undefined, { StorageClass: meta.storageClass });
+  }
+  checkReadConditions(ctx, v);
+  const range = partNumber !== undefined ? partRange(v, partNumber) : parseGetRange(ctx.headers.range, v.size);
+  const whole = range === undefined;
+  const headers = objectHeaders(v, { versioned: isVersioned(bucket), checksumMode: ctx.headers['x-amz-checksum-mode'] === 'ENABLED' && (whole || (partNumber !== undefined && !meta.parts)) });
+  if (!whole || partNumber === undefined) delete headers['x-amz-mp-parts-count'];
+  if (partNumber !== undefined && meta.parts) headers['x-amz-mp-parts-count'] = meta.parts.length;
+  if (!ctx.auth.anonymous) {
+    for (const [param, name] of RESPONSE_OVERRIDES) {
+      const o = ctx.query.get(param);
+      if (o !== null) headers[name] = o;
+    }
+  }
+  const r = range ?? { start: 0, end: v.size };
+  headers['content-length'] = r.end - r.start;
+  let status = 200;
+  if (range !== undefined && v.size > 0) {
+    status = 206;
+    headers['content-range'] = `bytes ${r.start}-${r.end - 1}/${v.size}`;
+  }
+  return { v, r, headers, status };
+}
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
+export const GetObject: Handler = async (ctx) => {
+  const { v, r, headers, status } = await prepareRead(ctx);
+  return { status, headers, body: readManifest(ctx.deps, v.manifest, r.start, r.end) };
+};
+
+/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html */
+export const HeadObject: Handler = async (ctx) => {
+  const { headers, status } = await prepareRead(ctx);
+  return { status, headers };
+};
+
+/**
+ * DeleteObject: without versionId, removes the null version (unversioned) or
+ * adds a delete marker (versioning on); with versionId, removes that version.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
+ */
+export async function deleteOne(ctx: RequestContext, key: string, versionIdParam: string | null): Promise<Headers> {
+  const bucket = bucketOf(ctx);
+  const versionId = checkVersionId(bucket, versionIdParam);
+  const headers: Headers = {};
+  if (versionId !== undefined) {
+    const gone = await ctx.deps.meta.deleteVersion(bucket.name, key, versionId);
+    headers['x-amz-version-id'] = versionId;
+    if (gone?.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+  } else if (bucket.versioning === '') {
+    await ctx.deps.meta.deleteVersion(bucket.name, key, 'null');
+  } else {
+    const markerId = bucket.versioning === 'Enabled' ? newVersionId() : 'null';
+    await ctx.deps.meta.putVersion({
+      bucket: bucket.name, key, versionId: markerId, mode: bucket.versioning === 'Enabled' ? 'append' : 'replace-null', newBlobs: [],
+      version: { deleteMarker: true, size: 0, etag: '', lastModified: Date.now(), manifest: [], meta: { owner: ctx.principal?.accountId } },
+    });
+    headers['x-amz-version-id'] = markerId;
+    headers['x-amz-delete-marker'] = 'true';
+  }
+  ctx.deps.jobs.collectSoon();
+  return headers;
+}
+
+export const DeleteObject: Handler = async (ctx) => {
+  return { status: 204, headers: await deleteOne(ctx, ctx.key!, ctx.query.get('versionId')) };
+};

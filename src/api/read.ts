@@ -1,0 +1,48 @@
+import { Readable } from 'node:stream';
+import type { Deps } from '../http/context.js';
+import type { Extent } from '../meta/types.js';
+
+/** Inline blobs (stored in metadata) have ids starting with `i`, file blobs with `f`. */
+export function isInline(blobId: string): boolean {
+  return blobId.startsWith('i');
+}
+
+/** The extents covering bytes [start, end) of a manifest: a slice, no data touched. */
+export function sliceManifest(manifest: Extent[], start: number, end: number): Extent[] {
+  const out: Extent[] = [];
+  let pos = 0;
+  for (const e of manifest) {
+    const eStart = pos;
+    const eEnd = pos + e.len;
+    pos = eEnd;
+    if (eEnd <= start) continue;
+    if (eStart >= end) break;
+    const from = Math.max(start, eStart);
+    const to = Math.min(end, eEnd);
+    out.push({ blob: e.blob, off: e.off + (from - eStart), len: to - from });
+  }
+  return out;
+}
+
+async function* extentChunks(deps: Deps, extents: Extent[]): AsyncGenerator<Buffer> {
+  for (const e of extents) {
+    if (e.len === 0) continue;
+    if (isInline(e.blob)) {
+      const blob = await deps.meta.getBlob(e.blob);
+      if (!blob?.inline) throw new Error(`inline blob ${e.blob} missing`);
+      yield blob.inline.subarray(e.off, e.off + e.len);
+      continue;
+    }
+    for await (const chunk of deps.blobs.read(e.blob, e.off, e.off + e.len)) yield chunk as Buffer;
+  }
+}
+
+/** Streams bytes [start, end) of an object or part. */
+export function readManifest(deps: Deps, manifest: Extent[], start: number, end: number): Readable {
+  return Readable.from(extentChunks(deps, sliceManifest(manifest, start, end)), { objectMode: false });
+}
+
+/** Reads extents through a callback, for computing digests of copied ranges without a stream. */
+export async function forEachChunk(deps: Deps, extents: Extent[], fn: (chunk: Buffer) => void): Promise<void> {
+  for await (const chunk of extentChunks(deps, extents)) fn(chunk);
+}

@@ -1,0 +1,25 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Immutable blobs, written once and never modified, named by random ids that
+ * the metadata store hands out in manifests. Object keys never reach a blob
+ * store: ids are generated here and are plain hex.
+ */
+export interface BlobWriter {
+  readonly id: string;
+  write(chunk: Buffer): Promise<void>;
+  /** Makes the bytes durable (data and directory entry) and returns the size written. */
+  commit(): Promise<number>;
+  /** Discards a blob that will never be referenced. */
+  abort(): Promise<void>;
+}
+
+export interface BlobStore {
+  create(): Promise<BlobWriter>;
+  /** Bytes [start, end) of a blob. */
+  read(id: string, start: number, end: number): Readable;
+  remove(id: string): Promise<void>;
+  /** Ids of all blobs on storage with their modification time (for the reaper). */
+  list(): AsyncIterable<{ id: string; mtimeMs: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Server configuration. Sources, strongest first: command-line flags,
+ * `TESSERA_*` environment variables, a JSON config file (`--config` /
+ * `TESSERA_CONFIG`), then these defaults. Operators script against the flag
+ * and variable names: keep them stable.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  logLevel: string;
+  region: string;
+  /** Domains for virtual-hosted-style requests (`<bucket>.<domain>`). */
+  domains: string[];
+  rootAccessKey: string;
+  rootSecretKey: string;
+  rootAccountId: string;
+  rootCanonicalId: string;
+  rootDisplayName: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Objects up to this size are stored in the metadata row. */
+  inlineThreshold: number;
+  /** Smallest size of every part but the last on CompleteMultipartUpload (AWS: 5 MiB). */
+  minPartSize: number;
+  /** How long a completed upload answers a retried Complete with the same result. */
+  completeRetryWindowMs: number;
+  /** A Complete or copy running longer than this answers 200 at once and keeps the connection alive with whitespace. */
+  keepAliveAfterMs: number;
+  /** Unreferenced blobs are deleted after this grace period. */
+  blobGraceMs: number;
+  /** How often background jobs (collector, lifecycle) run; 0 disables the timer. */
+  jobIntervalMs: number;
+  /** Delay before a RestoreObject completes. */
+  restoreDelayMs: number;
+  /** Allow SSE-C over plain HTTP (default: only when listening on loopback). */
+  allowInsecureSseC?: boolean;
+  accountsFile?: string;
+  /** Idle socket timeout (RequestTimeout). */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULTS: Config = {
+  host: '127.0.0.1',
+  port: 9000,
+  dataDir: './data',
+  logLevel: 'info',
+  region: 'us-east-1',
+  domains: ['localhost', 's3.localhost'],
+  rootAccessKey: 'tessera-root',
+  rootSecretKey: 'tessera-root-secret-key',
+  rootAccountId: '123456789012',
+  rootCanonicalId: '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be',
+  rootDisplayName: 'tessera-root',
+  inlineThreshold: 64 * 1024,
+  minPartSize: 5 * 1024 * 1024,
+  completeRetryWindowMs: 10 * 60 * 1000,
+  keepAliveAfterMs: 5000,
+  blobGraceMs: 60 * 1000,
+  jobIntervalMs: 60 * 1000,
+  restoreDelayMs: 0,
+  requestTimeoutMs: 120 * 1000,
+};
+
+/** Environment variable for each setting. */
+export const ENV: Record<keyof Config, string> = {
+  host: 'TESSERA_HOST',
+  port: 'TESSERA_PORT',
+  dataDir: 'TESSERA_DATA_DIR',
+  logLevel: 'TESSERA_LOG_LEVEL',
+  region: 'TESSERA_REGION',
+  domains: 'TESSERA_DOMAINS',
+  rootAccessKey: 'TESSERA_ROOT_ACCESS_KEY',
+  rootSecretKey: 'TESSERA_ROOT_SECRET_KEY',
+  rootAccountId: 'TESSERA_ROOT_ACCOUNT_ID',
+  rootCanonicalId: 'TESSERA_ROOT_CANONICAL_ID',
+  rootDisplayName: 'TESSERA_ROOT_DISPLAY_NAME',
+  tlsCert: 'TESSERA_TLS_CERT',
+  tlsKey: 'TESSERA_TLS_KEY',
+  inlineThreshold: 'TESSERA_INLINE_THRESHOLD',
+  minPartSize: 'TESSERA_MIN_PART_SIZE',
+  completeRetryWindowMs: 'TESSERA_COMPLETE_RETRY_WINDOW_MS',
+  keepAliveAfterMs: 'TESSERA_KEEP_ALIVE_AFTER_MS',
+  blobGraceMs: 'TESSERA_BLOB_GRACE_MS',
+  jobIntervalMs: 'TESSERA_JOB_INTERVAL_MS',
+  restoreDelayMs: 'TESSERA_RESTORE_DELAY_MS',
+  allowInsecureSseC: 'TESSERA_ALLOW_INSECURE_SSE_C',
+  accountsFile: 'TESSERA_ACCOUNTS_FILE',
+  requestTimeoutMs: 'TESSERA_REQUEST_TIMEOUT_MS',
+};
+
+function coerce(key: keyof Config, raw: unknown): unknown {
+  const def = DEFAULTS[key];
+  if (key === 'domains') return Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+  if (key === 'allowInsecureSseC') return raw === true || /^(1|true|yes|on)$/i.test(String(raw));
+  if (typeof def === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new Error(`${key}: not a number: ${raw}`);
+    return n;
+  }
+  return String(raw);
+}
+
+/** Merges the sources: flags > env > file > defaults. `flags` holds only what was given. */
+export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> & { config?: string }, env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = { ...DEFAULTS };
+  const file = flags.config ?? env.TESSERA_CONFIG;
+  if (file) {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(parsed)) if (k in ENV) out[k] = coerce(k as keyof Config, v);
+  }
+  for (const [k, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') out[k] = coerce(k as keyof Config, v);
+  }
+  for (const [k, v] of Object.entries(flags)) if (k in ENV && v !== undefined) out[k] = coerce(k as keyof Config, v);
+  return out as unknown as Config;
+}
+
+/** True when the host is a loopback address (SSE-C over HTTP is allowed there by default). */
+export function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Error, isS3Error } from '../errors.js';
+import type { AuthResult, DecodedBody } from '../auth/index.js';
+import type { Deps, RequestContext, S3Response } from './context.js';
+import { address, route, type Target } from './router.js';
+import { errorResponse, send } from './respond.js';
+import { HANDLERS } from '../api/index.js';
+import { authorize } from '../api/access.js';
+
+const MAX_KEY_BYTES = 1024;
+
+/** Operations that act on a bucket which need not exist yet. */
+const NO_BUCKET_LOOKUP = new Set(['CreateBucket', 'ListBuckets']);
+
+function splitUrl(url: string): { rawPath: string; rawQuery: string } {
+  const q = url.indexOf('?');
+  return q < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, q), rawQuery: url.slice(q + 1) };
+}
+
+function targetOf(bucket: string | undefined, key: string | undefined): Target {
+  return key !== undefined ? 'object' : bucket !== undefined ? 'bucket' : 'service';
+}
+
+/**
+ * One request, start to end: address, route, authenticate, authorize,
+ * resolve the bucket, run the handler, write the answer. Nothing a client
+ * sends can make this throw past it: unknown failures become InternalError.
+ */
+export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
+  const started = process.hrtime.bigint();
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  const hostId = randomBytes(24).toString('base64');
+  res.setHeader('x-amz-request-id', requestId);
+  res.setHeader('x-amz-id-2', hostId);
+  res.setHeader('server', 'Tessera');
+  const { rawPath, rawQuery } = splitUrl(req.url ?? '/');
+  const head = req.method === 'HEAD';
+  let op = 'Unknown';
+  let resource = rawPath;
+  let ctx: RequestContext | undefined;
+  let response: S3Response;
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  try {
+    let addr;
+    try {
+      addr = address(rawPath, req.headers.host, deps.config.domains);
+      resource = decodeURIComponent(rawPath);
+    } catch {
+      throw new S3Error('InvalidURI');
+    }
+    const query = new URLSearchParams(rawQuery);
+    const target = targetOf(addr.bucket, addr.key);
+    const method = req.method ?? 'GET';
+    const named = method === 'OPTIONS' ? 'PreflightRequest' : route({ method, target, query, headers: req.headers });
+    if (!named) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: target.toUpperCase() });
+    op = named;
+    const auth: AuthResult = await deps.auth.authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders });
+    const principal = auth.credentials ? deps.accounts.account(auth.credentials.accountId) : undefined;
+    if (addr.key !== undefined && Buffer.byteLength(addr.key) > MAX_KEY_BYTES) {
+      throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: MAX_KEY_BYTES, Size: Buffer.byteLength(addr.key) });
+    }
+    let body: DecodedBody | undefined;
+    ctx = {
+      op, requestId, method, bucket: addr.bucket, key: addr.key, resource, query, headers: req.headers, secure,
+      remoteAddress: req.socket.remoteAddress ?? '', auth, principal, deps, signal: abort.signal,
+      body: () => (body ??= deps.auth.decodeBody(req, auth, req.headers)),
+    };
+    if (addr.bucket !== undefined && !NO_BUCKET_LOOKUP.has(op) && op !== 'PreflightRequest') {
+      ctx.bucketRow = await deps.meta.getBucket(addr.bucket);
+      if (!ctx.bucketRow) throw new S3Error('NoSuchBucket', undefined, { BucketName: addr.bucket });
+    }
+    await authorize(ctx);
+    const handler = HANDLERS[op];
+    if (!handler) throw new S3Error('NotImplemented', `${op} is not implemented by Tessera`, { Operation: op });
+    response = await handler(ctx);
+  } catch (e) {
+    response = toErrorResponse(deps, e, resource, requestId, hostId, head, op);
+  }
+  try {
+    await send(res, response, head);
+  } catch (e) {
+    deps.log.debug({ err: e, requestId }, 'response aborted');
+    res.destroy();
+  }
+  drain(req);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  deps.log.info({ op, status: response.status, bucket: ctx?.bucket, key: ctx?.key, bytesIn: ctx?.bytesIn, ms: Math.round(ms * 100) / 100, requestId }, 'request');
+}
+
+export function toErrorResponse(deps: Deps, e: unknown, resource: string, requestId: string, hostId: string, head: boolean, op: string): S3Response {
+  if (isS3Error(e)) return errorResponse(e, resource, requestId, hostId, head);
+  deps.log.error({ err: e, op, requestId }, 'internal error');
+  return errorResponse(new S3Error('InternalError'), resource, requestId, hostId, head);
+}
+
+/** Reads and discards what is left of a request body so the connection can be reused. */
+function drain(req: IncomingMessage): void {
+  if (!req.complete && !req.destroyed) {
+    req.on('error', () => undefined);
+    req.resume();
+  }
+}

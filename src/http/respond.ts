@@ -1,0 +1,49 @@
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { S3Error, type ErrorFields } from '../errors.js';
+import type { Headers, S3Response } from './context.js';
+import { escapeXml } from './xml.js';
+
+/** The `<Error>` document: Code, Message, the error's own fields, Resource, RequestId, HostId. */
+export function errorXml(err: S3Error, resource: string | undefined, requestId: string, hostId: string): string {
+  const fields: ErrorFields = { ...err.fields };
+  const parts = [`<Code>${err.code}</Code>`, `<Message>${escapeXml(err.message)}</Message>`];
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`<${k}>${escapeXml(String(v))}</${k}>`);
+  if (resource !== undefined) parts.push(`<Resource>${escapeXml(resource)}</Resource>`);
+  parts.push(`<RequestId>${requestId}</RequestId>`, `<HostId>${hostId}</HostId>`);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${parts.join('')}</Error>`;
+}
+
+export function errorResponse(err: S3Error, resource: string | undefined, requestId: string, hostId: string, head: boolean): S3Response {
+  const body = head || err.status === 304 ? undefined : errorXml(err, resource, requestId, hostId);
+  return { status: err.status, headers: { 'content-type': 'application/xml', ...err.headers }, body };
+}
+
+function setHeaders(res: ServerResponse, headers: Headers | undefined): void {
+  if (!headers) return;
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v as string | number | string[]);
+}
+
+/** The only place that writes a response to the socket. */
+export async function send(res: ServerResponse, r: S3Response, head: boolean): Promise<void> {
+  res.statusCode = r.status;
+  setHeaders(res, r.headers);
+  const body = r.body;
+  if (body === undefined) {
+    if (!res.hasHeader('content-length')) res.setHeader('content-length', 0);
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    if (!res.hasHeader('content-length')) res.setHeader('content-length', Buffer.byteLength(body));
+    res.end(head ? undefined : body);
+    return;
+  }
+  if (head) {
+    body.destroy();
+    res.end();
+    return;
+  }
+  await pipeline(body as Readable, res);
+}

@@ -1,0 +1,406 @@
+import Database from 'better-sqlite3';
+import type { Database as DB, Statement } from 'better-sqlite3';
+import {
+  BlobGone, type BlobRow, type BucketRow, type CompleteArgs, type CompletedRecord, type Extent, type ListUploadsQuery,
+  type ListVersionsQuery, type MetaStore, type NewBlob, type ObjectMeta, type PartRow, type PutPartArgs,
+  type PutVersionArgs, type UploadRow, type VersionInput, type VersionRow, type VersioningState,
+} from '../types.js';
+import { MIGRATIONS } from './schema.js';
+import { Batcher } from './batch.js';
+import { prefixEnd } from '../keys.js';
+
+type Row = Record<string, any>;
+
+/** Bounds a scan to keys starting with prefix, as an index range. */
+function addPrefix(where: string[], args: unknown[], prefix: string | undefined): void {
+  if (!prefix) return;
+  where.push('key >= ?');
+  args.push(prefix);
+  const end = prefixEnd(prefix);
+  if (end !== undefined) {
+    where.push('key < ?');
+    args.push(end);
+  }
+}
+
+function toVersion(r: Row): VersionRow {
+  return {
+    bucket: r.bucket, key: r.key, versionId: r.version_id, seq: r.seq, isLatest: r.is_latest === 1,
+    deleteMarker: r.delete_marker === 1, size: r.size, etag: r.etag, lastModified: r.last_modified,
+    manifest: JSON.parse(r.manifest), meta: JSON.parse(r.meta),
+  };
+}
+function toBucket(r: Row): BucketRow {
+  return { name: r.name, ownerId: r.owner_id, createdAt: r.created_at, region: r.region, versioning: r.versioning, config: JSON.parse(r.config) };
+}
+function toUpload(r: Row): UploadRow {
+  return { uploadId: r.upload_id, bucket: r.bucket, key: r.key, initiated: r.initiated, meta: JSON.parse(r.meta) };
+}
+function toPart(r: Row): PartRow {
+  return {
+    uploadId: r.upload_id, partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified,
+    manifest: JSON.parse(r.manifest), meta: JSON.parse(r.meta),
+  };
+}
+function toBlob(r: Row): BlobRow {
+  return { id: r.id, size: r.size, md5: r.md5 ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
+}
+
+/** The embedded metadata store: better-sqlite3 in WAL mode with synchronous=FULL and group commit. */
+export class SqliteMetaStore implements MetaStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: DB;
+  private readonly batch: Batcher;
+  private readonly s: Record<string, Statement>;
+  private seq: number;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.batch = new Batcher(this.db);
+    this.s = this.prepare();
+    this.seq = (this.db.prepare('SELECT MAX(seq) AS m FROM versions').get() as Row).m ?? 0;
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT version FROM schema_version').get() as Row | undefined;
+    let at = row?.version ?? 0;
+    if (!row) this.db.prepare('INSERT INTO schema_version VALUES (0)').run();
+    for (; at < MIGRATIONS.length; at++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[at]);
+        this.db.prepare('UPDATE schema_version SET version = ?').run(at + 1);
+      })();
+    }
+  }
+
+  private prepare(): Record<string, Statement> {
+    const p = (sql: string) => this.db.prepare(sql);
+    return {
+      bucketGet: p('SELECT * FROM buckets WHERE name = ?'),
+      bucketInsert: p('INSERT INTO buckets (name, owner_id, created_at, region, versioning, config) VALUES (?, ?, ?, ?, ?, ?)'),
+      bucketsAll: p('SELECT * FROM buckets ORDER BY name'),
+      bucketsOwned: p('SELECT * FROM buckets WHERE owner_id = ? ORDER BY name'),
+      bucketHasVersions: p('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
+      bucketHasUploads: p('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
+      bucketDelete: p('DELETE FROM buckets WHERE name = ?'),
+      bucketUpdate: p('UPDATE buckets SET versioning = ?, config = ? WHERE name = ?'),
+      latest: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1'),
+      byId: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
+      unsetLatest: p('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
+      insertVersion: p(`INSERT INTO versions (bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, manifest, meta)
+        VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`),
+      deleteVersion: p('DELETE FROM versions WHERE bucket = ? AND key = ? AND seq = ?'),
+      newestRemaining: p('SELECT seq FROM versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1'),
+      setLatest: p('UPDATE versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND seq = ?'),
+      updateMeta: p('UPDATE versions SET meta = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
+      blobInsert: p('INSERT INTO blobs (id, size, md5, refs, zero_since, inline) VALUES (?, ?, ?, 0, ?, ?)'),
+      blobRef: p('UPDATE blobs SET refs = refs + 1, zero_since = NULL WHERE id = ?'),
+      blobUnref: p('UPDATE blobs SET refs = refs - 1, zero_since = CASE WHEN refs = 1 THEN ? ELSE zero_since END WHERE id = ?'),
+      blobGet: p('SELECT * FROM blobs WHERE id = ?'),
+      garbage: p('SELECT * FROM blobs WHERE refs = 0 AND zero_since < ? LIMIT ?'),
+      blobDelete: p('DELETE FROM blobs WHERE id = ? AND refs = 0'),
+      uploadInsert: p('INSERT INTO uploads (upload_id, bucket, key, initiated, meta) VALUES (?, ?, ?, ?, ?)'),
+      uploadGet: p('SELECT * FROM uploads WHERE upload_id = ?'),
+      uploadDelete: p('DELETE FROM uploads WHERE upload_id = ?'),
+      partGet: p('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
+      partsAll: p('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
+      partsAfter: p('SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
+      partUpsert: p(`INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, last_modified, manifest, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      partsDelete: p('DELETE FROM parts WHERE upload_id = ?'),
+      completedInsert: p('INSERT OR REPLACE INTO completed (upload_id, fingerprint, result, completed_at) VALUES (?, ?, ?, ?)'),
+      completedGet: p('SELECT * FROM completed WHERE upload_id = ?'),
+      completedPrune: p('DELETE FROM completed WHERE completed_at < ?'),
+      stale: p('SELECT * FROM uploads WHERE bucket = ? AND key >= ? AND key < ? AND initiated < ? ORDER BY key, initiated'),
+    };
+  }
+
+  async close(): Promise<void> {
+    // Let queued batches drain before closing.
+    await this.batch.run(() => undefined);
+    this.db.close();
+  }
+
+  // ---- buckets ----
+
+  async createBucket(row: BucketRow) {
+    return this.batch.run(() => {
+      const existing = this.s.bucketGet.get(row.name) as Row | undefined;
+      if (existing) return { created: false as const, existing: toBucket(existing) };
+      this.s.bucketInsert.run(row.name, row.ownerId, row.createdAt, row.region, row.versioning, JSON.stringify(row.config));
+      return { created: true as const };
+    });
+  }
+
+  async getBucket(name: string) {
+    const r = this.s.bucketGet.get(name) as Row | undefined;
+    return r ? toBucket(r) : undefined;
+  }
+
+  async listBuckets(ownerId?: string) {
+    const rows = (ownerId === undefined ? this.s.bucketsAll.all() : this.s.bucketsOwned.all(ownerId)) as Row[];
+    return rows.map(toBucket);
+  }
+
+  async deleteBucket(name: string) {
+    return this.batch.run(() => {
+      if (!this.s.bucketGet.get(name)) return 'missing' as const;
+      if (this.s.bucketHasVersions.get(name) || this.s.bucketHasUploads.get(name)) return 'not-empty' as const;
+      this.s.bucketDelete.run(name);
+      return 'deleted' as const;
+    });
+  }
+
+  async updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown> }) {
+    return this.batch.run(() => {
+      const r = this.s.bucketGet.get(name) as Row | undefined;
+      if (!r) return false;
+      const b = toBucket(r);
+      for (const [k, v] of Object.entries(patch.config ?? {})) {
+        if (v === undefined) delete b.config[k];
+        else b.config[k] = v;
+      }
+      this.s.bucketUpdate.run(patch.versioning ?? b.versioning, JSON.stringify(b.config), name);
+      return true;
+    });
+  }
+
+  // ---- references ----
+
+  private addBlobs(blobs: NewBlob[], now: number): void {
+    for (const b of blobs) this.s.blobInsert.run(b.id, b.size, b.md5 ?? null, now, b.inline ?? null);
+  }
+  private ref(manifest: Extent[]): void {
+    for (const e of manifest) if (this.s.blobRef.run(e.blob).changes === 0) throw new BlobGone(e.blob);
+  }
+  private unref(manifest: Extent[], now: number): void {
+    for (const e of manifest) this.s.blobUnref.run(now, e.blob);
+  }
+
+  // ---- versions ----
+
+  async getVersion(bucket: string, key: string, versionId?: string) {
+    const r = (versionId === undefined ? this.s.latest.get(bucket, key) : this.s.byId.get(bucket, key, versionId)) as Row | undefined;
+    return r ? toVersion(r) : undefined;
+  }
+
+  /** Inside a transaction: writes `v` as the key's new latest version. */
+  private writeVersion(bucket: string, key: string, versionId: string, mode: PutVersionArgs['mode'], v: VersionInput, now: number) {
+    let dropped: VersionRow | undefined;
+    const existing = this.s.byId.get(bucket, key, versionId) as Row | undefined;
+    if (existing && (mode === 'replace-null' || versionId === 'null')) {
+      dropped = toVersion(existing);
+      this.s.deleteVersion.run(bucket, key, dropped.seq);
+      this.unref(dropped.manifest, now);
+    }
+    this.s.unsetLatest.run(bucket, key);
+    const seq = ++this.seq;
+    this.s.insertVersion.run(bucket, key, seq, versionId, v.deleteMarker ? 1 : 0, v.size, v.etag, v.lastModified,
+      JSON.stringify(v.manifest), JSON.stringify(v.meta));
+    this.ref(v.manifest);
+    return { dropped, seq };
+  }
+
+  async putVersion(a: PutVersionArgs) {
+    return this.batch.run(() => {
+      const seqBefore = this.seq;
+      try {
+        const cur = this.s.latest.get(a.bucket, a.key) as Row | undefined;
+        a.check?.(cur ? toVersion(cur) : undefined);
+        const now = Date.now();
+        this.addBlobs(a.newBlobs, now);
+        return { dropped: this.writeVersion(a.bucket, a.key, a.versionId, a.mode, a.version, now).dropped };
+      } catch (e) {
+        this.seq = seqBefore;
+        throw e;
+      }
+    });
+  }
+
+  async deleteVersion(bucket: string, key: string, versionId: string) {
+    return this.batch.run(() => {
+      const r = this.s.byId.get(bucket, key, versionId) as Row | undefined;
+      if (!r) return undefined;
+      const v = toVersion(r);
+      this.s.deleteVersion.run(bucket, key, v.seq);
+      this.unref(v.manifest, Date.now());
+      if (v.isLatest) {
+        const next = this.s.newestRemaining.get(bucket, key) as Row | undefined;
+        if (next) this.s.setLatest.run(bucket, key, next.seq);
+      }
+      return v;
+    });
+  }
+
+  async updateVersionMeta(bucket: string, key: string, versionId: string, patch: ObjectMeta) {
+    return this.batch.run(() => {
+      const r = this.s.byId.get(bucket, key, versionId) as Row | undefined;
+      if (!r) return false;
+      const meta = { ...JSON.parse(r.meta), ...patch };
+      for (const k of Object.keys(meta)) if (meta[k] === undefined) delete meta[k];
+      this.s.updateMeta.run(JSON.stringify(meta), bucket, key, versionId);
+      return true;
+    });
+  }
+
+  async listVersions(bucket: string, q: ListVersionsQuery) {
+    const where = ['bucket = ?'];
+    const args: unknown[] = [bucket];
+    if (q.latestOnly) where.push('is_latest = 1 AND delete_marker = 0');
+    addPrefix(where, args, q.prefix);
+    if (q.fromKey !== undefined) {
+      where.push('key >= ?');
+      args.push(q.fromKey);
+    }
+    if (q.afterKey !== undefined) {
+      if (q.afterSeq !== undefined) {
+        where.push('(key > ? OR (key = ? AND seq < ?))');
+        args.push(q.afterKey, q.afterKey, q.afterSeq);
+      } else {
+        where.push('key > ?');
+        args.push(q.afterKey);
+      }
+    }
+    args.push(q.limit);
+    const sql = `SELECT * FROM versions WHERE ${where.join(' AND ')} ORDER BY key, seq DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toVersion);
+  }
+
+  // ---- uploads ----
+
+  async createUpload(u: UploadRow) {
+    await this.batch.run(() => this.s.uploadInsert.run(u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.meta)));
+  }
+
+  async getUpload(uploadId: string) {
+    const r = this.s.uploadGet.get(uploadId) as Row | undefined;
+    return r ? toUpload(r) : undefined;
+  }
+
+  async listUploads(bucket: string, q: ListUploadsQuery) {
+    const where = ['bucket = ?'];
+    const args: unknown[] = [bucket];
+    addPrefix(where, args, q.prefix);
+    if (q.fromKey !== undefined) {
+      where.push('key >= ?');
+      args.push(q.fromKey);
+    }
+    if (q.afterKey !== undefined) {
+      if (q.afterUploadId !== undefined) {
+        const ref = this.s.uploadGet.get(q.afterUploadId) as Row | undefined;
+        if (ref && ref.key === q.afterKey) {
+          where.push('(key > ? OR (key = ? AND (initiated > ? OR (initiated = ? AND upload_id > ?))))');
+          args.push(q.afterKey, q.afterKey, ref.initiated, ref.initiated, ref.upload_id);
+        } else {
+          where.push('key > ?');
+          args.push(q.afterKey);
+        }
+      } else {
+        where.push('key > ?');
+        args.push(q.afterKey);
+      }
+    }
+    args.push(q.limit);
+    const sql = `SELECT * FROM uploads WHERE ${where.join(' AND ')} ORDER BY key, initiated, upload_id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toUpload);
+  }
+
+  async putPart(a: PutPartArgs) {
+    return this.batch.run(() => {
+      const u = this.s.uploadGet.get(a.part.uploadId) as Row | undefined;
+      a.check?.(u ? toUpload(u) : undefined);
+      if (!u) throw new Error('putPart: upload missing and check did not throw');
+      const now = Date.now();
+      this.addBlobs(a.newBlobs, now);
+      const old = this.s.partGet.get(a.part.uploadId, a.part.partNumber) as Row | undefined;
+      const p = a.part;
+      this.s.partUpsert.run(p.uploadId, p.partNumber, p.size, p.etag, p.lastModified, JSON.stringify(p.manifest), JSON.stringify(p.meta));
+      this.ref(p.manifest);
+      const replaced = old ? toPart(old) : undefined;
+      if (replaced) this.unref(replaced.manifest, now);
+      return { replaced };
+    });
+  }
+
+  async listParts(uploadId: string, afterPart: number, limit: number) {
+    return (this.s.partsAfter.all(uploadId, afterPart, limit) as Row[]).map(toPart);
+  }
+
+  async getPart(uploadId: string, partNumber: number) {
+    const r = this.s.partGet.get(uploadId, partNumber) as Row | undefined;
+    return r ? toPart(r) : undefined;
+  }
+
+  /** Inside a transaction: drops the upload, its parts and their references. */
+  private dropUpload(uploadId: string, now: number): boolean {
+    if (!this.s.uploadGet.get(uploadId)) return false;
+    for (const r of this.s.partsAll.all(uploadId) as Row[]) this.unref(JSON.parse(r.manifest), now);
+    this.s.partsDelete.run(uploadId);
+    this.s.uploadDelete.run(uploadId);
+    return true;
+  }
+
+  async abortUpload(uploadId: string) {
+    return this.batch.run(() => this.dropUpload(uploadId, Date.now()));
+  }
+
+  async completeUpload(a: CompleteArgs) {
+    return this.batch.run(() => {
+      const seqBefore = this.seq;
+      try {
+        const u = this.s.uploadGet.get(a.uploadId) as Row | undefined;
+        const parts = new Map<number, PartRow>();
+        if (u) for (const r of this.s.partsAll.all(a.uploadId) as Row[]) parts.set(r.part_number, toPart(r));
+        const cur = this.s.latest.get(a.bucket, a.key) as Row | undefined;
+        const v = a.build(u ? toUpload(u) : undefined, parts, cur ? toVersion(cur) : undefined);
+        const now = Date.now();
+        // Reference the new manifest before dropping the parts, so shared blobs never touch zero.
+        const { seq } = this.writeVersion(a.bucket, a.key, a.versionId, a.mode, v, now);
+        this.dropUpload(a.uploadId, now);
+        this.s.completedInsert.run(a.uploadId, a.fingerprint, JSON.stringify(a.result), now);
+        return toVersion(this.db.prepare('SELECT * FROM versions WHERE bucket = ? AND key = ? AND seq = ?').get(a.bucket, a.key, seq) as Row);
+      } catch (e) {
+        this.seq = seqBefore;
+        throw e;
+      }
+    });
+  }
+
+  async getCompleted(uploadId: string): Promise<CompletedRecord | undefined> {
+    const r = this.s.completedGet.get(uploadId) as Row | undefined;
+    return r ? { uploadId: r.upload_id, fingerprint: r.fingerprint, result: JSON.parse(r.result), completedAt: r.completed_at } : undefined;
+  }
+
+  async pruneCompleted(before: number) {
+    await this.batch.run(() => this.s.completedPrune.run(before));
+  }
+
+  // ---- blobs ----
+
+  async getBlob(id: string) {
+    const r = this.s.blobGet.get(id) as Row | undefined;
+    return r ? toBlob(r) : undefined;
+  }
+
+  async takeGarbage(before: number, limit: number) {
+    return this.batch.run(() => {
+      const rows = (this.s.garbage.all(before, limit) as Row[]).map(toBlob);
+      for (const b of rows) this.s.blobDelete.run(b.id);
+      return rows;
+    });
+  }
+
+  async knownBlobs(ids: string[]) {
+    const known = new Set<string>();
+    for (const id of ids) if (this.s.blobGet.get(id)) known.add(id);
+    return known;
+  }
+
+  async staleUploads(bucket: string, prefix: string, before: number) {
+    return (this.s.stale.all(bucket, prefix, prefixEnd(prefix) ?? '\u{10ffff}\u{10ffff}', before) as Row[]).map(toUpload);
+  }
+}

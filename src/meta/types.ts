@@ -1,0 +1,214 @@
+/**
+ * The metadata store: one async, storage-shaped interface with an SQLite
+ * (embedded) and a PostgreSQL (scale-out) implementation over one logical
+ * schema. It knows buckets, object versions, multipart uploads and parts, and
+ * blob references; it knows nothing of HTTP or of S3's error table.
+ *
+ * S3 rules that must hold atomically (conditional writes, part checks on
+ * Complete) are passed in by `api/` as synchronous callbacks that run inside
+ * the store's transaction and may throw; the throw aborts that operation only.
+ *
+ * Reference counting: every extent of every manifest (object version or part)
+ * holds one reference on its blob. References are added and dropped in the
+ * same transaction that creates or drops the manifest. A blob whose count
+ * reaches zero is stamped `zeroSince` and deleted by the collector once a grace
+ * period has passed, so a reader or a copy that looked at a manifest just
+ * before it was dropped can still finish (a copy re-adds references in its own
+ * transaction and fails cleanly with `BlobGone` if the collector won).
+ */
+
+/** A run of bytes in an immutable blob. */
+export interface Extent {
+  blob: string;
+  off: number;
+  len: number;
+}
+
+/** A blob the current operation has just written, registered in its transaction. */
+export interface NewBlob {
+  id: string;
+  size: number;
+  /** hex MD5 of the blob's stored bytes, when known (lets copies of whole blobs skip the read). */
+  md5?: string;
+  /** Small blobs live in the metadata row itself. */
+  inline?: Buffer;
+}
+
+export interface BlobRow {
+  id: string;
+  size: number;
+  md5?: string;
+  refs: number;
+  inline?: Buffer;
+}
+
+export type VersioningState = '' | 'Enabled' | 'Suspended';
+
+export interface BucketRow {
+  name: string;
+  ownerId: string;
+  createdAt: number;
+  region: string;
+  versioning: VersioningState;
+  /** Sub-resource configurations (policy, cors, lifecycle, encryption, tagging, acl, ...), as api/ shapes them. */
+  config: Record<string, unknown>;
+}
+
+/** Everything about an object version beyond its bytes; shaped by api/. */
+export type ObjectMeta = Record<string, unknown>;
+
+export interface VersionRow {
+  bucket: string;
+  key: string;
+  /** 'null' for the null version. */
+  versionId: string;
+  /** Monotonic order of writes within the store: the newest version has the highest seq. */
+  seq: number;
+  isLatest: boolean;
+  deleteMarker: boolean;
+  size: number;
+  etag: string;
+  lastModified: number;
+  manifest: Extent[];
+  meta: ObjectMeta;
+}
+
+export type VersionInput = Omit<VersionRow, 'seq' | 'isLatest' | 'bucket' | 'key' | 'versionId'>;
+
+export interface UploadRow {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  meta: ObjectMeta;
+}
+
+export interface PartRow {
+  uploadId: string;
+  partNumber: number;
+  size: number;
+  etag: string;
+  lastModified: number;
+  manifest: Extent[];
+  meta: ObjectMeta;
+}
+
+export interface ListVersionsQuery {
+  prefix?: string;
+  /** Start strictly after this key (all its versions skipped)... */
+  afterKey?: string;
+  /** ...or, with afterSeq, strictly after that version of afterKey (newest first within a key). */
+  afterSeq?: number;
+  /** Start at keys >= this (used to jump past a CommonPrefix). */
+  fromKey?: string;
+  latestOnly: boolean;
+  limit: number;
+}
+
+export interface ListUploadsQuery {
+  prefix?: string;
+  afterKey?: string;
+  /** With afterKey: continue inside afterKey after this upload (initiation order). */
+  afterUploadId?: string;
+  fromKey?: string;
+  limit: number;
+}
+
+/**
+ * What to do with the key's existing versions when a new one is written:
+ * 'append' keeps them all (versioning Enabled); 'replace-null' drops the
+ * existing `null` version (unversioned or Suspended buckets).
+ */
+export type WriteMode = 'append' | 'replace-null';
+
+export interface PutVersionArgs {
+  bucket: string;
+  key: string;
+  versionId: string;
+  mode: WriteMode;
+  version: VersionInput;
+  newBlobs: NewBlob[];
+  /** Runs in the transaction with the key's current latest version; may throw to abort. */
+  check?: (current: VersionRow | undefined) => void;
+}
+
+export interface PutPartArgs {
+  part: PartRow;
+  newBlobs: NewBlob[];
+  /** Runs in the transaction with the upload (undefined if gone); may throw to abort. */
+  check?: (upload: UploadRow | undefined) => void;
+}
+
+export interface CompleteArgs {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  versionId: string;
+  mode: WriteMode;
+  /**
+   * Runs in the transaction with the upload, its parts (by number) and the
+   * key's current latest version; returns the version to write (its manifest
+   * the concatenation of the chosen parts') or throws to abort.
+   */
+  build: (upload: UploadRow | undefined, parts: Map<number, PartRow>, current: VersionRow | undefined) => VersionInput;
+  /** Remembered so a retried Complete with the same body can be answered again. */
+  fingerprint: string;
+  result: Record<string, unknown>;
+}
+
+export interface CompletedRecord {
+  uploadId: string;
+  fingerprint: string;
+  result: Record<string, unknown>;
+  completedAt: number;
+}
+
+/** Raised by a write whose referenced blob was collected meanwhile; the caller re-reads and retries. */
+export class BlobGone extends Error {
+  constructor(readonly blob: string) {
+    super(`blob ${blob} is gone`);
+  }
+}
+
+export interface MetaStore {
+  readonly kind: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+
+  createBucket(row: BucketRow): Promise<{ created: true } | { created: false; existing: BucketRow }>;
+  getBucket(name: string): Promise<BucketRow | undefined>;
+  listBuckets(ownerId?: string): Promise<BucketRow[]>;
+  /** Deletes the bucket when it holds no versions and no uploads. */
+  deleteBucket(name: string): Promise<'deleted' | 'not-empty' | 'missing'>;
+  /** Sets (value !== undefined) or removes config entries; returns false if the bucket is missing. */
+  updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown | undefined> }): Promise<boolean>;
+
+  /** The latest version of a key (versionId undefined) or a given version. */
+  getVersion(bucket: string, key: string, versionId?: string): Promise<VersionRow | undefined>;
+  putVersion(args: PutVersionArgs): Promise<{ dropped: VersionRow | undefined }>;
+  /** Permanently removes one version; the next newest becomes latest. */
+  deleteVersion(bucket: string, key: string, versionId: string): Promise<VersionRow | undefined>;
+  /** Replaces meta of an existing version in place (tagging, ACL, restore state). */
+  updateVersionMeta(bucket: string, key: string, versionId: string, patch: ObjectMeta): Promise<boolean>;
+  listVersions(bucket: string, q: ListVersionsQuery): Promise<VersionRow[]>;
+
+  createUpload(row: UploadRow): Promise<void>;
+  getUpload(uploadId: string): Promise<UploadRow | undefined>;
+  listUploads(bucket: string, q: ListUploadsQuery): Promise<UploadRow[]>;
+  putPart(args: PutPartArgs): Promise<{ replaced: PartRow | undefined }>;
+  listParts(uploadId: string, afterPart: number, limit: number): Promise<PartRow[]>;
+  getPart(uploadId: string, partNumber: number): Promise<PartRow | undefined>;
+  /** Removes the upload and its parts; false if it was not there. */
+  abortUpload(uploadId: string): Promise<boolean>;
+  completeUpload(args: CompleteArgs): Promise<VersionRow>;
+  getCompleted(uploadId: string): Promise<CompletedRecord | undefined>;
+  /** Forgets completion records older than the given time. */
+  pruneCompleted(before: number): Promise<void>;
+
+  getBlob(id: string): Promise<BlobRow | undefined>;
+  /** Blobs with no reference since before `before`: removed from metadata and returned for unlinking. */
+  takeGarbage(before: number, limit: number): Promise<BlobRow[]>;
+  /** Which of these blob ids are known to metadata. */
+  knownBlobs(ids: string[]): Promise<Set<string>>;
+  /** Uploads initiated before `before` whose key starts with `prefix`. */
+  staleUploads(bucket: string, prefix: string, before: number): Promise<UploadRow[]>;
+}

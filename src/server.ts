@@ -1,0 +1,99 @@
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { Accounts } from './api/accounts.js';
+import { createAuthenticator } from './auth/index.js';
+import { FsBlobStore } from './blob/fs.js';
+import type { BlobStore } from './blob/types.js';
+import { DEFAULTS, type Config } from './config.js';
+import type { Deps } from './http/context.js';
+import { dispatch } from './http/dispatch.js';
+import { startJobs, type JobRunner } from './jobs/index.js';
+import { SqliteMetaStore } from './meta/sqlite/store.js';
+import type { MetaStore } from './meta/types.js';
+
+export interface StartOptions extends Partial<Config> {
+  /** A ready logger; otherwise pino at `logLevel` (default 'warn' when embedded). */
+  logger?: Logger;
+  /** Supply a metadata store (the PostgreSQL one); otherwise SQLite in the data directory. */
+  meta?: MetaStore;
+  blobs?: BlobStore;
+}
+
+export interface RunningServer {
+  url: string;
+  host: string;
+  port: number;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  dataDir: string;
+  deps: Deps;
+  jobs: JobRunner;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Tessera in this process. Without `dataDir`, data goes to a new
+ * temporary directory that `close()` removes; `port: 0` picks a free port.
+ * Everything is built here and passed down: two servers can share a process.
+ */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const { logger, meta: givenMeta, blobs: givenBlobs, ...overrides } = options;
+  const temporary = overrides.dataDir === undefined;
+  const config: Config = { ...DEFAULTS, logLevel: 'warn', port: 0, ...overrides } as Config;
+  config.dataDir = resolve(temporary ? mkdtempSync(join(tmpdir(), 'tessera-')) : config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true });
+  const log = logger ?? pino({ level: config.logLevel });
+  const meta = givenMeta ?? new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
+  const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
+  const jobs = startJobs(meta, blobs, config, log);
+  const accounts = new Accounts(config);
+  const auth = createAuthenticator(async (id) => accounts.key(id));
+  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs };
+
+  const secure = Boolean(config.tlsCert && config.tlsKey);
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    dispatch(deps, req, res, secure).catch((err) => {
+      log.error({ err }, 'dispatch failed');
+      res.destroy();
+    });
+  };
+  const server: Server = secure
+    ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, handler)
+    : createHttpServer(handler);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 60_000;
+  server.requestTimeout = 0;
+  server.timeout = config.requestTimeoutMs;
+  server.maxHeadersCount = 500;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(config.port, config.host, () => ok());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${secure ? 'https' : 'http'}://${hostForUrl}:${port}`;
+
+  let closed = false;
+  return {
+    url, host: config.host, port, region: config.region, accessKeyId: config.rootAccessKey, secretAccessKey: config.rootSecretKey,
+    dataDir: config.dataDir, deps, jobs,
+    async close() {
+      if (closed) return;
+      closed = true;
+      jobs.stop();
+      await new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      });
+      await meta.close();
+      await blobs.close();
+      if (temporary) rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
