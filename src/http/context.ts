@@ -23,6 +23,7 @@ export interface Deps {
 export interface RequestContext {
   op: string;
   requestId: string;
+  hostId: string;
   method: string;
   bucket?: string;
   key?: string;

@@ -65,7 +65,7 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
     }
     let body: DecodedBody | undefined;
     ctx = {
-      op, requestId, method, bucket: addr.bucket, key: addr.key, resource, query, headers: req.headers, secure,
+      op, requestId, hostId, method, bucket: addr.bucket, key: addr.key, resource, query, headers: req.headers, secure,
       remoteAddress: req.socket.remoteAddress ?? '', auth, principal, deps, signal: abort.signal,
       body: () => (body ??= deps.auth.decodeBody(req, auth, req.headers)),
     };
