@@ -23,35 +23,69 @@ function owner(ctx: RequestContext, accountId: string) {
   return { ID: a?.canonicalId ?? accountId, DisplayName: a?.displayName ?? accountId };
 }
 
-/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html */
-export const CreateBucket: Handler = async (ctx) => {
-  const name = ctx.bucket!;
-  if (!validBucketName(name)) throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
-  const text = await readBody(ctx);
-  let region = ctx.deps.config.region;
+/** The bucket's ARN, as AWS reports it in `x-amz-bucket-arn` and `<BucketArn>`. */
+export function bucketArn(name: string): string {
+  return `arn:aws:s3:::${name}`;
+}
+
+/** Region names as AWS spells them (`us-east-1`, `ap-southeast-2`, `us-gov-west-1`), plus the legacy `EU`. */
+const REGION = /^([a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}|EU)$/;
+
+/**
+ * The region a CreateBucket asks for, judged as AWS's regional endpoints judge
+ * it: Tessera's endpoint is `config.region`. On us-east-1 any real region may
+ * be named (but not us-east-1 itself); elsewhere only the endpoint's own region.
+ */
+function requestedRegion(ctx: RequestContext, text: string): string {
+  const endpoint = ctx.deps.config.region;
+  let lc: string | undefined;
   if (text.trim() !== '') {
     const { root, value } = parseXml(text);
     if (root !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML');
-    const lc = typeof value === 'object' ? value.LocationConstraint : undefined;
-    if (lc !== undefined && lc !== '') {
-      if (lc === 'us-east-1') throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: lc });
-      region = String(lc);
-    }
+    const v = typeof value === 'object' ? value.LocationConstraint : undefined;
+    if (typeof v === 'object') throw new S3Error('MalformedXML');
+    if (v !== undefined && v !== '') lc = String(v);
   }
+  const illegal = (what: string) => new S3Error('IllegalLocationConstraintException', `The ${what} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+  if (endpoint !== 'us-east-1') {
+    if (lc === undefined) throw illegal('unspecified');
+    if (lc !== endpoint) throw illegal(lc);
+    return lc;
+  }
+  if (lc === undefined) return endpoint;
+  if (lc === 'us-east-1' || !REGION.test(lc)) {
+    throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: lc });
+  }
+  return lc;
+}
+
+/**
+ * Creates a bucket owned by the caller. Re-creating one's own bucket is
+ * BucketAlreadyOwnedByYou, except in us-east-1 where AWS answers 200.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+ */
+export const CreateBucket: Handler = async (ctx) => {
+  const name = ctx.bucket!;
+  if (!validBucketName(name)) throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
+  const region = requestedRegion(ctx, await readBody(ctx));
   const principal = ctx.principal!;
   const r = await ctx.deps.meta.createBucket({ name, ownerId: principal.accountId, createdAt: Date.now(), region, versioning: '', config: {} });
   if (!r.created) {
     if (r.existing.ownerId !== principal.accountId) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: name });
-    // us-east-1 answers 200 to its owner re-creating a bucket, as AWS's legacy region does.
     if (r.existing.region !== 'us-east-1' || region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });
   }
-  return { status: 200, headers: { location: `/${name}` } };
+  const host = String(ctx.headers.host ?? 'localhost');
+  const location = region === 'us-east-1' ? `/${name}` : `${ctx.secure ? 'https' : 'http'}://${name}.${host}/`;
+  return { status: 200, headers: { location, 'x-amz-bucket-arn': bucketArn(name) } };
 };
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html */
 export const HeadBucket: Handler = async (ctx) => {
   const b = bucketOf(ctx);
-  return { status: 200, headers: { 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false' } };
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/xml', 'x-amz-bucket-region': b.region, 'x-amz-access-point-alias': 'false', 'x-amz-bucket-arn': bucketArn(b.name) },
+  };
 };
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html */
@@ -76,7 +110,7 @@ export const ListBuckets: Handler = async (ctx) => {
   }
   const body = xmlDocument('ListAllMyBucketsResult', {
     Owner: owner(ctx, principal.accountId),
-    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: new Date(b.createdAt).toISOString(), BucketRegion: b.region })) },
+    Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: new Date(b.createdAt).toISOString(), BucketRegion: b.region, BucketArn: bucketArn(b.name) })) },
     ContinuationToken: next,
     Prefix: prefix ?? undefined,
   });
