@@ -3,6 +3,7 @@ import * as buckets from './buckets.js';
 import * as objects from './objects.js';
 import * as tagging from './tagging.js';
 import * as multipart from './multipart.js';
+import * as multipartComplete from './multipart-complete.js';
 
 /**
  * Every implemented S3 operation, by its AWS name. The router names an
@@ -13,4 +14,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...objects,
   ...tagging,
   ...multipart,
+  ...multipartComplete,
 } as unknown as Record<string, Handler>;

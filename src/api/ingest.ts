@@ -18,6 +18,8 @@ export interface Ingested {
   newBlobs: NewBlob[];
   /** The flexible checksum the client asked for (header or trailer), verified. */
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** A second checksum computed in the same pass when `opts.extra` asked for one (never verified). */
+  extra?: { algorithm: ChecksumAlgorithm; value: string };
   /** Undoes the write when the metadata commit fails. */
   discard(): Promise<void>;
 }
@@ -82,7 +84,7 @@ export function declaredLength(ctx: RequestContext): number | undefined {
  * arrives. MD5 and the requested checksum are computed in the same pass and
  * verified before anything is referenced; on any failure nothing is left.
  */
-export async function ingest(ctx: RequestContext, opts: { maxSize: number; checksum?: ChecksumRequest }): Promise<Ingested> {
+export async function ingest(ctx: RequestContext, opts: { maxSize: number; checksum?: ChecksumRequest; extra?: ChecksumAlgorithm }): Promise<Ingested> {
   const declared = declaredLength(ctx);
   if (declared === undefined && ctx.headers['transfer-encoding'] === undefined) throw new S3Error('MissingContentLength');
   if (declared !== undefined && declared > opts.maxSize) {
@@ -90,7 +92,7 @@ export async function ingest(ctx: RequestContext, opts: { maxSize: number; check
   }
   const md5Expected = contentMd5(ctx);
   const body = ctx.body();
-  const result = await store(ctx, body, declared, opts.maxSize, opts.checksum);
+  const result = await store(ctx, body, declared, opts.maxSize, opts.checksum, opts.extra);
   try {
     if (md5Expected && !md5Expected.equals(result.md5)) {
       throw new S3Error('BadDigest', undefined, { ExpectedDigest: md5Expected.toString('hex'), CalculatedDigest: result.md5.toString('base64') });
@@ -113,10 +115,11 @@ function verifyChecksum(req: ChecksumRequest, computed: string, trailers: Record
   if (expected !== computed) throw new S3Error('BadDigest', `The ${req.algorithm} you specified did not match the calculated checksum.`);
 }
 
-async function store(ctx: RequestContext, body: Readable, declared: number | undefined, maxSize: number, checksum?: ChecksumRequest): Promise<Ingested> {
+async function store(ctx: RequestContext, body: Readable, declared: number | undefined, maxSize: number, checksum?: ChecksumRequest, extraAlg?: ChecksumAlgorithm): Promise<Ingested> {
   const { blobs, config } = ctx.deps;
   const md5 = createHash('md5');
   const sum: Checksummer | undefined = checksum ? createChecksummer(checksum.algorithm) : undefined;
+  const extraSum = extraAlg && extraAlg !== checksum?.algorithm ? createChecksummer(extraAlg) : undefined;
   const small: Buffer[] = [];
   let size = 0;
   let writer = declared !== undefined && declared > config.inlineThreshold ? await blobs.create() : undefined;
@@ -126,6 +129,7 @@ async function store(ctx: RequestContext, body: Readable, declared: number | und
       if (size > maxSize) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: size, MaxSizeAllowed: maxSize });
       md5.update(chunk);
       sum?.update(chunk);
+      extraSum?.update(chunk);
       if (writer) {
         await writer.write(chunk);
       } else {
@@ -139,17 +143,18 @@ async function store(ctx: RequestContext, body: Readable, declared: number | und
     if (declared !== undefined && size !== declared) throw new S3Error('IncompleteBody');
     const digest = md5.digest();
     const check = sum && checksum ? { algorithm: checksum.algorithm, value: sum.digest().toString('base64') } : undefined;
+    const extra = extraAlg ? (extraSum ? { algorithm: extraAlg, value: extraSum.digest().toString('base64') } : check) : undefined;
     if (!writer) {
       const id = 'i' + randomBytes(15).toString('hex');
       const data = Buffer.concat(small, size);
       const blob: NewBlob = { id, size, md5: digest.toString('hex'), inline: data };
-      return { size, md5: digest, manifest: size ? [{ blob: id, off: 0, len: size }] : [], newBlobs: size ? [blob] : [], checksum: check, discard: async () => {} };
+      return { size, md5: digest, manifest: size ? [{ blob: id, off: 0, len: size }] : [], newBlobs: size ? [blob] : [], checksum: check, extra, discard: async () => {} };
     }
     await writer.commit();
     const w = writer;
     return {
       size, md5: digest, manifest: [{ blob: w.id, off: 0, len: size }], newBlobs: [{ id: w.id, size, md5: digest.toString('hex') }],
-      checksum: check, discard: () => ctx.deps.blobs.remove(w.id),
+      checksum: check, extra, discard: () => ctx.deps.blobs.remove(w.id),
     };
   } catch (e) {
     await writer?.abort();

@@ -20,14 +20,36 @@ export interface UploadMeta {
   checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
   /** Account id of the initiator. */
   initiator?: string;
+  /**
+   * Store sequence of the key's current version when the upload began (0: none).
+   * A conditional Complete whose key changed since then is a conflict (409).
+   */
+  keySeq?: number;
   [k: string]: unknown;
 }
 
-/** A part's own metadata (the `meta` of its row). */
+/**
+ * A part's own metadata (the `meta` of its row). Uploaded and copied parts
+ * are alike: a manifest, the MD5 of their bytes as ETag, and this.
+ */
 export interface PartMeta {
-  /** Base64 checksum of the part's bytes in the upload's algorithm. */
+  /**
+   * Base64 checksum of the part's bytes in {@link partAlgorithm}: the upload's
+   * algorithm, or CRC64NVME when the upload named none (Complete then gives
+   * the object AWS's default full-object CRC64NVME without reading data).
+   */
   checksum?: string;
   [k: string]: unknown;
+}
+
+/** The algorithm every part's `meta.checksum` is in: the upload's, else CRC64NVME (AWS's default). */
+export function partAlgorithm(m: UploadMeta): ChecksumAlgorithm {
+  return m.checksumAlgorithm ?? 'CRC64NVME';
+}
+
+/** The object checksum type Complete produces: the upload's, else FULL_OBJECT. */
+export function uploadChecksumType(m: UploadMeta): 'COMPOSITE' | 'FULL_OBJECT' {
+  return m.checksumType ?? 'FULL_OBJECT';
 }
 
 export function uploadMetaOf(u: UploadRow): UploadMeta {
@@ -100,7 +122,9 @@ export const CreateMultipartUpload: Handler = async (ctx) => {
   const object = metaFromRequest(ctx);
   const tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
   if (tags) object.tags = tags;
-  const meta: UploadMeta = { object, ...checksumSettings(ctx), initiator: ctx.principal?.accountId };
+  const settings = checksumSettings(ctx);
+  const current = await ctx.deps.meta.getVersion(bucket.name, ctx.key!);
+  const meta: UploadMeta = { object, ...settings, initiator: ctx.principal?.accountId, keySeq: current?.seq ?? 0 };
   const uploadId = newUploadId();
   await ctx.deps.meta.createUpload({ uploadId, bucket: bucket.name, key: ctx.key!, initiated: Date.now(), meta });
   const body = xmlDocument('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key, UploadId: uploadId });
@@ -110,25 +134,34 @@ export const CreateMultipartUpload: Handler = async (ctx) => {
 /**
  * The checksum a part must carry: the request's own, which must use the
  * upload's algorithm when the upload has one; without one, Tessera computes
- * the upload's algorithm so that Complete can combine part checksums.
+ * {@link partAlgorithm} so that Complete can combine part checksums. A copied
+ * part stores the value in that algorithm as `meta.checksum`, as an uploaded
+ * one does.
  */
-export function partChecksumRequest(ctx: RequestContext, m: UploadMeta): ChecksumRequest | undefined {
+export function partChecksumRequest(ctx: RequestContext, m: UploadMeta): ChecksumRequest {
   const req = checksumRequest(ctx);
   if (req && m.checksumAlgorithm && req.algorithm !== m.checksumAlgorithm) {
     throw new S3Error('InvalidRequest', `Checksum Type mismatch occurred, expected checksum Type: ${m.checksumAlgorithm.toLowerCase()}, actual checksum Type: ${req.algorithm.toLowerCase()}`);
   }
-  return req ?? (m.checksumAlgorithm ? { algorithm: m.checksumAlgorithm } : undefined);
+  return req ?? { algorithm: partAlgorithm(m) };
 }
 
-/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html */
+/**
+ * UploadPart: streams the body into a blob and records it as part N, replacing
+ * (and freeing) an earlier part N. The part is committed only if the upload is
+ * still there in that transaction: a part racing Abort or Complete either
+ * lands before them or is discarded with NoSuchUpload, never left behind.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+ */
 export const UploadPart: Handler = async (ctx) => {
   const partNumber = parsePartNumberParam(ctx);
   const upload = await uploadOf(ctx);
   const m = uploadMetaOf(upload);
+  const asked = checksumRequest(ctx);
   const checksum = partChecksumRequest(ctx, m);
-  const body = await ingest(ctx, { maxSize: MAX_PART_SIZE, checksum });
+  const body = await ingest(ctx, { maxSize: MAX_PART_SIZE, checksum, extra: partAlgorithm(m) });
   const etag = body.md5.toString('hex');
-  const meta: PartMeta = body.checksum ? { checksum: body.checksum.value } : {};
+  const meta: PartMeta = body.extra ? { checksum: body.extra.value } : {};
   try {
     await ctx.deps.meta.putPart({
       part: { uploadId: upload.uploadId, partNumber, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta },
@@ -141,6 +174,20 @@ export const UploadPart: Handler = async (ctx) => {
   }
   ctx.deps.jobs.collectSoon();
   const headers: Headers = { etag: quoteEtag(etag) };
-  if (body.checksum) headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;
+  // AWS echoes the checksum the client sent, or the upload's; never the silent default.
+  if (body.checksum && (asked || m.checksumAlgorithm)) headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;
   return { status: 200, headers };
+};
+
+/**
+ * AbortMultipartUpload: the upload and its parts go in one transaction; their
+ * blobs are freed for the collector. A part upload still streaming then fails
+ * its commit and removes its own blob.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html
+ */
+export const AbortMultipartUpload: Handler = async (ctx) => {
+  const upload = await uploadOf(ctx);
+  if (!(await ctx.deps.meta.abortUpload(upload.uploadId))) throw noSuchUpload(upload.uploadId);
+  ctx.deps.jobs.collectSoon();
+  return { status: 204 };
 };
