@@ -42,8 +42,9 @@ const CONTENT_HEADERS: Array<[keyof StoredMeta, string]> = [
   ['expires', 'expires'],
 ];
 
+/** Storage classes of general purpose buckets; OUTPOSTS, SNOW and EXPRESS_ONEZONE belong to other bucket kinds (InvalidStorageClass). */
 export const STORAGE_CLASSES = new Set([
-  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE',
+  'STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR',
 ]);
 export const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 

@@ -75,7 +75,7 @@ export async function signRequest(server: RunningServer, r: RawRequest): Promise
       signedQuery = p.query as Record<string, string>;
       signedHeaders = p.headers as Record<string, string>;
     } else {
-      const p = await s.sign(req as any, { signingDate: r.signingDate });
+      const p = (await s.sign(req as any, { signingDate: r.signingDate })) as unknown as { headers: Record<string, string> };
       signedHeaders = p.headers as Record<string, string>;
     }
   }
