@@ -65,7 +65,7 @@ export function contentMd5(ctx: RequestContext): Buffer | undefined {
   const v = ctx.headers['content-md5'];
   if (v === undefined) return undefined;
   const b = Buffer.from(String(v), 'base64');
-  if (b.length !== 16 || b.toString('base64') !== String(v).trim()) throw new S3Error('InvalidDigest');
+  if (b.length !== 16 || b.toString('base64') !== String(v).trim()) throw new S3Error('InvalidDigest', undefined, { 'Content-MD5': String(v) });
   return b;
 }
 
