@@ -163,6 +163,35 @@ export interface CompletedRecord {
   completedAt: number;
 }
 
+/** An account: owner of buckets, principal of signed requests. */
+export interface AccountRow {
+  accountId: string;
+  canonicalId: string;
+  displayName: string;
+  email?: string;
+  createdAt: number;
+}
+
+/**
+ * An access key. `secret` is the sealed (encrypted) secret, opaque to the
+ * store; a revoked key keeps its row, with an empty secret, so that nothing
+ * (an accounts file applied at the next start included) brings it back.
+ */
+export interface AccessKeyRow {
+  accessKeyId: string;
+  accountId: string;
+  secret: string;
+  status: 'Active' | 'Revoked';
+  createdAt: number;
+}
+
+/** Every account and key, with the generation they were read at. */
+export interface AccountsSnapshot {
+  generation: number;
+  accounts: AccountRow[];
+  keys: AccessKeyRow[];
+}
+
 /** Raised by a write whose referenced blob was collected meanwhile; the caller re-reads and retries. */
 export class BlobGone extends Error {
   constructor(readonly blob: string) {
@@ -211,4 +240,18 @@ export interface MetaStore {
   knownBlobs(ids: string[]): Promise<Set<string>>;
   /** Uploads initiated before `before` whose key starts with `prefix`. */
   staleUploads(bucket: string, prefix: string, before: number): Promise<UploadRow[]>;
+
+  /**
+   * Accounts and access keys. Every change bumps a generation counter in the
+   * same transaction, so a process holding a cached copy (the server, while
+   * the admin CLI edits the same store) can tell cheaply that it is stale.
+   */
+  accountsGeneration(): Promise<number>;
+  loadAccounts(): Promise<AccountsSnapshot>;
+  /** Inserts or replaces an account; `check` runs in the transaction with the existing row. */
+  putAccount(row: AccountRow, check?: (existing: AccountRow | undefined) => void): Promise<void>;
+  /** Removes an account and revokes its keys; false if it was not there. */
+  deleteAccount(accountId: string, check?: (existing: AccountRow) => void): Promise<boolean>;
+  /** Inserts or replaces a key; `check` runs in the transaction with the existing row. */
+  putAccessKey(row: AccessKeyRow, check?: (existing: AccessKeyRow | undefined) => void): Promise<void>;
 }

@@ -65,4 +65,23 @@ export const MIGRATIONS: string[] = [
     completed_at INTEGER NOT NULL
   );
   `,
+  // 2: accounts and access keys (secrets sealed by api/, see admin/secrets.ts).
+  `
+  CREATE TABLE accounts (
+    account_id TEXT PRIMARY KEY,
+    canonical_id TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    email TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE accounts_generation (generation INTEGER NOT NULL);
+  INSERT INTO accounts_generation VALUES (0);
+  `,
 ];

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
 import {
-  BlobGone, type BlobRow, type BucketRow, type CompleteArgs, type CompletedRecord, type Extent, type ListUploadsQuery,
+  BlobGone, type AccessKeyRow, type AccountRow, type AccountsSnapshot, type BlobRow, type BucketRow, type CompleteArgs, type CompletedRecord, type Extent, type ListUploadsQuery,
   type ListVersionsQuery, type MetaStore, type NewBlob, type ObjectMeta, type PartRow, type PutPartArgs,
   type PutVersionArgs, type UploadRow, type VersionInput, type VersionRow, type VersioningState,
 } from '../types.js';
@@ -41,6 +41,12 @@ function toPart(r: Row): PartRow {
     uploadId: r.upload_id, partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified,
     manifest: JSON.parse(r.manifest), meta: JSON.parse(r.meta),
   };
+}
+function toAccount(r: Row): AccountRow {
+  return { accountId: r.account_id, canonicalId: r.canonical_id, displayName: r.display_name, email: r.email ?? undefined, createdAt: r.created_at };
+}
+function toKey(r: Row): AccessKeyRow {
+  return { accessKeyId: r.access_key_id, accountId: r.account_id, secret: r.secret, status: r.status, createdAt: r.created_at };
 }
 function toBlob(r: Row): BlobRow {
   return { id: r.id, size: r.size, md5: r.md5 ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
@@ -116,6 +122,16 @@ export class SqliteMetaStore implements MetaStore {
       completedGet: p('SELECT * FROM completed WHERE upload_id = ?'),
       completedPrune: p('DELETE FROM completed WHERE completed_at < ?'),
       stale: p('SELECT * FROM uploads WHERE bucket = ? AND key >= ? AND key < ? AND initiated < ? ORDER BY key, initiated'),
+      accountsGen: p('SELECT generation FROM accounts_generation'),
+      accountsBump: p('UPDATE accounts_generation SET generation = generation + 1'),
+      accountsAll: p('SELECT * FROM accounts ORDER BY account_id'),
+      accountGet: p('SELECT * FROM accounts WHERE account_id = ?'),
+      accountUpsert: p('INSERT OR REPLACE INTO accounts (account_id, canonical_id, display_name, email, created_at) VALUES (?, ?, ?, ?, ?)'),
+      accountDelete: p('DELETE FROM accounts WHERE account_id = ?'),
+      keysAll: p('SELECT * FROM access_keys ORDER BY account_id, created_at, access_key_id'),
+      keyGet: p('SELECT * FROM access_keys WHERE access_key_id = ?'),
+      keyUpsert: p('INSERT OR REPLACE INTO access_keys (access_key_id, account_id, secret, status, created_at) VALUES (?, ?, ?, ?, ?)'),
+      keysRevokeAccount: p(`UPDATE access_keys SET status = 'Revoked', secret = '' WHERE account_id = ?`),
     };
   }
 
@@ -403,4 +419,50 @@ export class SqliteMetaStore implements MetaStore {
   async staleUploads(bucket: string, prefix: string, before: number) {
     return (this.s.stale.all(bucket, prefix, prefixEnd(prefix) ?? '\u{10ffff}\u{10ffff}', before) as Row[]).map(toUpload);
   }
+
+  // ---- accounts ----
+
+  async accountsGeneration() {
+    return (this.s.accountsGen.get() as Row).generation as number;
+  }
+
+  async loadAccounts(): Promise<AccountsSnapshot> {
+    const read = this.db.transaction(() => ({
+      generation: (this.s.accountsGen.get() as Row).generation as number,
+      accounts: (this.s.accountsAll.all() as Row[]).map(toAccount),
+      keys: (this.s.keysAll.all() as Row[]).map(toKey),
+    }));
+    return read();
+  }
+
+  async putAccount(a: AccountRow, check?: (existing: AccountRow | undefined) => void) {
+    await this.batch.run(() => {
+      const r = this.s.accountGet.get(a.accountId) as Row | undefined;
+      check?.(r ? toAccount(r) : undefined);
+      this.s.accountUpsert.run(a.accountId, a.canonicalId, a.displayName, a.email ?? null, a.createdAt);
+      this.s.accountsBump.run();
+    });
+  }
+
+  async deleteAccount(accountId: string, check?: (existing: AccountRow) => void) {
+    return this.batch.run(() => {
+      const r = this.s.accountGet.get(accountId) as Row | undefined;
+      if (!r) return false;
+      check?.(toAccount(r));
+      this.s.accountDelete.run(accountId);
+      this.s.keysRevokeAccount.run(accountId);
+      this.s.accountsBump.run();
+      return true;
+    });
+  }
+
+  async putAccessKey(k: AccessKeyRow, check?: (existing: AccessKeyRow | undefined) => void) {
+    await this.batch.run(() => {
+      const r = this.s.keyGet.get(k.accessKeyId) as Row | undefined;
+      check?.(r ? toKey(r) : undefined);
+      this.s.keyUpsert.run(k.accessKeyId, k.accountId, k.secret, k.status, k.createdAt);
+      this.s.accountsBump.run();
+    });
+  }
+
 }
