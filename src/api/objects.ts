@@ -22,7 +22,8 @@ export const PutObject: Handler = async (ctx) => {
   const tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
   if (tags) meta.tags = tags;
   const conditions = writeConditions(ctx);
-  const checksum = checksumRequest(ctx);
+  // Without a checksum from the client, AWS computes and stores a CRC64NVME.
+  const checksum = checksumRequest(ctx) ?? { algorithm: 'CRC64NVME' as const };
   const body = await ingest(ctx, { maxSize: MAX_OBJECT_SIZE, checksum });
   if (body.checksum) meta.checksum = { algorithm: body.checksum.algorithm, type: 'FULL_OBJECT', value: body.checksum.value };
   const { versionId, mode } = writeTarget(bucket);
