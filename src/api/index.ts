@@ -3,7 +3,10 @@ import * as buckets from './buckets.js';
 import * as objects from './objects.js';
 import * as tagging from './tagging.js';
 import * as multipart from './multipart.js';
+import * as copy from './copy.js';
+import * as restore from './restore.js';
 import * as multipartComplete from './multipart-complete.js';
+import * as multipartList from './multipart-list.js';
 
 /**
  * Every implemented S3 operation, by its AWS name. The router names an
@@ -14,5 +17,8 @@ export const HANDLERS: Record<string, Handler> = {
   ...objects,
   ...tagging,
   ...multipart,
+  ...copy,
+  ...restore,
   ...multipartComplete,
+  ...multipartList,
 } as unknown as Record<string, Handler>;

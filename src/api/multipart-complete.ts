@@ -9,7 +9,7 @@ import { readBody } from './body.js';
 import { writeConditions, type WriteConditions } from './conditions.js';
 import { quoteEtag, unquoteEtag, type StoredMeta } from './object-meta.js';
 import { noSuchUpload, partAlgorithm, uploadChecksumType, uploadMetaOf, uploadOf, type UploadMeta } from './multipart.js';
-import { isVersioned, writeTarget } from './versions.js';
+import { writeTarget } from './versions.js';
 
 /**
  * CompleteMultipartUpload. The object's manifest is the concatenation of the
@@ -243,7 +243,7 @@ async function complete(ctx: RequestContext, bucket: BucketRow, plan: Plan, fing
       build: (u, parts, current) => {
         const v = assemble(plan, u, parts, current);
         const m = v.meta as StoredMeta;
-        result = { bucket: bucket.name, key: plan.key, etag: v.etag, checksum: m.checksum, versionId: isVersioned(bucket) ? versionId : undefined };
+        result = { bucket: bucket.name, key: plan.key, etag: v.etag, checksum: m.checksum, versionId: versionId !== 'null' ? versionId : undefined };
         return v;
       },
     });

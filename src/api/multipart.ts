@@ -111,6 +111,19 @@ function checksumSettings(ctx: RequestContext): Pick<UploadMeta, 'checksumAlgori
   return { checksumAlgorithm: algorithm, checksumType: algorithm === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE' };
 }
 
+/**
+ * GET/HEAD `partNumber=N` of a multipart object with checksum mode: a
+ * COMPOSITE object answers the part's own checksum; a FULL_OBJECT one only
+ * when its single part is the whole object (AWS's recorded behaviour).
+ */
+export function partChecksumHeaders(meta: StoredMeta, partNumber: number): Headers {
+  const c = meta.checksum;
+  const part = meta.parts?.[partNumber - 1];
+  if (!c || !part) return {};
+  if (c.type === 'COMPOSITE') return part.checksum ? { [checksumHeader(c.algorithm)]: part.checksum, 'x-amz-checksum-type': c.type } : {};
+  return meta.parts!.length === 1 ? { [checksumHeader(c.algorithm)]: c.value, 'x-amz-checksum-type': c.type } : {};
+}
+
 /** Response headers that name an upload's checksum algorithm and type. */
 export function uploadChecksumHeaders(m: UploadMeta): Headers {
   return m.checksumAlgorithm ? { 'x-amz-checksum-algorithm': m.checksumAlgorithm, 'x-amz-checksum-type': m.checksumType } : {};
