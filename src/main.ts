@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { pino } from 'pino';
 import { resolveConfig, type Config } from './config.js';
 import { startServer } from './server.js';
+import { adminCommand } from './admin/cli.js';
 
 /** The `tessera` command: `tessera serve` runs the server in the foreground. */
 const program = new Command('tessera').description('Tessera: an S3-compatible object store');
@@ -47,6 +48,8 @@ program
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+program.addCommand(adminCommand());
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`tessera: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Accounts } from './api/accounts.js';
+import { openAccounts } from './api/accounts.js';
 import { createAuthenticator } from './auth/index.js';
 import { FsBlobStore } from './blob/fs.js';
 import type { BlobStore } from './blob/types.js';
@@ -13,6 +13,7 @@ import { DEFAULTS, type Config } from './config.js';
 import type { Deps } from './http/context.js';
 import { dispatch } from './http/dispatch.js';
 import { startJobs, type JobRunner } from './jobs/index.js';
+import { registerLifecycleJob } from './api/lifecycle.js';
 import { SqliteMetaStore } from './meta/sqlite/store.js';
 import type { MetaStore } from './meta/types.js';
 
@@ -51,10 +52,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const log = logger ?? pino({ level: config.logLevel });
   const meta = givenMeta ?? new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
   const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
+  const accounts = await openAccounts(config, meta, log).catch(async (e) => {
+    await meta.close();
+    await blobs.close();
+    throw e;
+  });
   const jobs = startJobs(meta, blobs, config, log);
-  const accounts = new Accounts(config);
-  const auth = createAuthenticator(async (id) => accounts.key(id));
+  const auth = createAuthenticator((id) => accounts.lookup(id));
   const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs };
+  registerLifecycleJob(deps);
 
   const secure = Boolean(config.tlsCert && config.tlsKey);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
