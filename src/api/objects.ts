@@ -102,7 +102,9 @@ async function prepareRead(ctx: RequestContext) {
   checkReadConditions(ctx, v);
   const range = partNumber !== undefined ? partRange(v, partNumber) : parseGetRange(ctx.headers.range, v.size);
   const whole = range === undefined;
-  const headers = objectHeaders(v, { versioned: isVersioned(bucket), checksumMode: ctx.headers['x-amz-checksum-mode'] === 'ENABLED' && (whole || (partNumber !== undefined && !meta.parts)) });
+  // The stored checksum describes every byte: AWS returns it for a range only when the range covers the whole object.
+  const allBytes = whole || (partNumber === undefined && range.start === 0 && range.end === v.size);
+  const headers = objectHeaders(v, { versioned: isVersioned(bucket), checksumMode: ctx.headers['x-amz-checksum-mode'] === 'ENABLED' && (allBytes || (partNumber !== undefined && !meta.parts)) });
   if (!whole || partNumber === undefined) delete headers['x-amz-mp-parts-count'];
   if (partNumber !== undefined && meta.parts) headers['x-amz-mp-parts-count'] = meta.parts.length;
   if (!ctx.auth.anonymous) {
