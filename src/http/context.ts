@@ -15,8 +15,8 @@ export interface Deps {
   log: Logger;
   accounts: Accounts;
   auth: Authenticator;
-  /** Background jobs the API can poke (collector after deletes). */
-  jobs: { collectSoon(): void };
+  /** Background jobs the API can poke (collector after deletes) or add to (lifecycle). */
+  jobs: { collectSoon(): void; register(name: string, job: (now: number) => Promise<void>): void };
 }
 
 /** A request resolved once, before any handler runs. */

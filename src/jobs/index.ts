@@ -7,8 +7,8 @@ import { collectGarbage, reapOrphans } from './collector.js';
 export interface JobRunner {
   /** Schedules a collector pass once the grace period of blobs freed now has passed. */
   collectSoon(): void;
-  /** Runs every job now (tests call this; graceMs overrides the configured grace). */
-  runNow(opts?: { graceMs?: number }): Promise<{ collected: number; reaped: number }>;
+  /** Runs every job now (tests call this; graceMs overrides the configured grace, `now` the clock). */
+  runNow(opts?: { graceMs?: number; now?: number }): Promise<{ collected: number; reaped: number }>;
   /** Extra periodic work registered by API modules (lifecycle rules, restores). */
   register(name: string, job: (now: number) => Promise<void>): void;
   stop(): void;
@@ -20,9 +20,9 @@ export function startJobs(meta: MetaStore, blobs: BlobStore, config: Config, log
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
 
-  const runNow = async (opts: { graceMs?: number } = {}) => {
+  const runNow = async (opts: { graceMs?: number; now?: number } = {}) => {
     const grace = opts.graceMs ?? config.blobGraceMs;
-    const now = Date.now();
+    const now = opts.now ?? Date.now();
     for (const [name, job] of extra) {
       await job(now).catch((err) => log.error({ err, job: name }, 'job failed'));
     }
@@ -31,7 +31,7 @@ export function startJobs(meta: MetaStore, blobs: BlobStore, config: Config, log
     await meta.pruneCompleted(now - config.completeRetryWindowMs);
     return { collected, reaped };
   };
-  const serial = (opts?: { graceMs?: number }) => {
+  const serial = (opts?: { graceMs?: number; now?: number }) => {
     const p = running.then(() => (stopped ? { collected: 0, reaped: 0 } : runNow(opts)));
     running = p.catch(() => undefined);
     return p;
