@@ -7,6 +7,10 @@ import * as copy from './copy.js';
 import * as restore from './restore.js';
 import * as multipartComplete from './multipart-complete.js';
 import * as multipartList from './multipart-list.js';
+import * as list from './list.js';
+import * as listVersions from './list-versions.js';
+import * as deleteObjects from './delete-objects.js';
+import * as versioning from './versioning.js';
 
 /**
  * Every implemented S3 operation, by its AWS name. The router names an
@@ -21,4 +25,8 @@ export const HANDLERS: Record<string, Handler> = {
   ...restore,
   ...multipartComplete,
   ...multipartList,
+  ...list,
+  ...listVersions,
+  ...deleteObjects,
+  ...versioning,
 } as unknown as Record<string, Handler>;

@@ -40,7 +40,8 @@ export const PutObject: Handler = async (ctx) => {
   }
   ctx.deps.jobs.collectSoon();
   const headers: Headers = { etag: quoteEtag(etag) };
-  if (isVersioned(bucket)) headers['x-amz-version-id'] = versionId;
+  // A Suspended bucket writes the null version and, as AWS, does not say so.
+  if (versionId !== 'null') headers['x-amz-version-id'] = versionId;
   if (body.checksum) {
     headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import type { BucketRow, VersionRow, WriteMode } from '../meta/types.js';
 import type { Deps } from '../http/context.js';
@@ -8,9 +8,27 @@ import type { Deps } from '../http/context.js';
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/versioning-workflows.html
  */
 
-/** A new, unguessable version id: 32 URL-safe characters, as AWS's look. */
+/**
+ * A new, unguessable version id: 32 characters of `[A-Za-z0-9._]`, as AWS's
+ * look. It is 20 random bytes and 4 check bytes (SHA-256 of the random ones),
+ * so an id Tessera never issued (mistyped, truncated, forged) is recognised
+ * as malformed without a lookup, and answered InvalidArgument as AWS does.
+ */
 export function newVersionId(): string {
-  return randomBytes(24).toString('base64url');
+  const random = randomBytes(20);
+  return Buffer.concat([random, versionCheck(random)]).toString('base64url').replace(/-/g, '.');
+}
+
+function versionCheck(random: Buffer): Buffer {
+  return createHash('sha256').update(random).digest().subarray(0, 4);
+}
+
+/** Whether `id` is a version id Tessera could have issued (or `null`). */
+export function isWellFormedVersionId(id: string): boolean {
+  if (id === 'null') return true;
+  if (!/^[A-Za-z0-9._]{32}$/.test(id)) return false;
+  const raw = Buffer.from(id.replace(/\./g, '-'), 'base64url');
+  return raw.length === 24 && versionCheck(raw.subarray(0, 20)).equals(raw.subarray(20));
 }
 
 /** The id and write mode a new version gets in this bucket. */
@@ -23,13 +41,15 @@ export function isVersioned(bucket: BucketRow): boolean {
   return bucket.versioning !== '';
 }
 
-const VERSION_ID = /^[A-Za-z0-9_.\-]{1,1024}$/;
-
-/** Validates a `versionId` query parameter as AWS does. */
+/**
+ * Validates a `versionId` query parameter as AWS does: `null` always names
+ * the null version; any other id on a bucket that was never versioned, or an
+ * id Tessera never issued, is 400 InvalidArgument.
+ */
 export function checkVersionId(bucket: BucketRow, versionId: string | null): string | undefined {
   if (versionId === null) return undefined;
   if (versionId === 'null') return versionId;
-  if (!isVersioned(bucket) || !VERSION_ID.test(versionId)) {
+  if (!isVersioned(bucket) || !isWellFormedVersionId(versionId)) {
     throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: versionId });
   }
   return versionId;
@@ -49,7 +69,7 @@ export async function readableVersion(deps: Deps, bucket: BucketRow, key: string
   if (v.deleteMarker) {
     const headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': v.versionId };
     if (versionId === undefined) throw new S3Error('NoSuchKey', undefined, { Key: key }, headers);
-    throw new S3Error('MethodNotAllowed', undefined, { Method: 'GET', ResourceType: 'DeleteMarker' }, { ...headers, 'last-modified': new Date(v.lastModified).toUTCString() });
+    throw new S3Error('MethodNotAllowed', undefined, { Method: 'GET', ResourceType: 'DeleteMarker' }, { ...headers, allow: 'DELETE', 'last-modified': new Date(v.lastModified).toUTCString() });
   }
   return v;
 }

@@ -20,7 +20,7 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"'\r]/g, (c) => ESC[c]);
 }
 
-function element(name: string, v: XmlValue, out: string[]): void {
+export function element(name: string, v: XmlValue, out: string[]): void {
   if (v === undefined || v === null) return;
   if (Array.isArray(v)) {
     for (const item of v) element(name, item, out);
