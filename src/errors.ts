@@ -70,6 +70,7 @@ export const ERRORS = {
   NotModified: [304, 'Not Modified'],
   OwnershipControlsNotFoundError: [404, 'The bucket ownership controls were not found'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
+  RestoreAlreadyInProgress: [409, 'Object restore is already in progress'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum allowed size.'],

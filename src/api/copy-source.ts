@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { S3Error } from '../errors.js';
+import { header, type RequestContext } from '../http/context.js';
+import type { BucketRow, VersionRow } from '../meta/types.js';
+import { isLoopback } from '../config.js';
+import { checkExpectedOwner } from './access.js';
+import { checkCopySourceConditions } from './conditions.js';
+import { ARCHIVE_CLASSES, metaOf, type StoredMeta } from './object-meta.js';
+import { parseCopyRange } from './range.js';
+import { checkVersionId } from './versions.js';
+
+/**
+ * The source side of UploadPartCopy and CopyObject: the `x-amz-copy-source`
+ * header, `x-amz-copy-source-range`, the source's state (version, delete
+ * marker, archive class, copy-source conditions) and the SSE-C headers of
+ * both sides. Everything here only reads; the copy itself is in copy.ts.
+ *
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
+ */
+
+/** A parsed `x-amz-copy-source`: bucket, key and, optionally, a version id. */
+export interface CopySource {
+  bucket: string;
+  key: string;
+  versionId?: string;
+}
+
+/** The source version a copy reads, with its bucket. Its manifest is a consistent snapshot. */
+export interface ResolvedSource {
+  bucket: BucketRow;
+  v: VersionRow;
+  meta: StoredMeta;
+}
+
+function badSource(raw: string): S3Error {
+  return new S3Error('InvalidArgument', 'Invalid copy source object key', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+}
+
+/** Header values arrive as latin1; a client that sent raw UTF-8 bytes meant UTF-8. */
+function asUtf8(raw: string): string {
+  return /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
+}
+
+/**
+ * `x-amz-copy-source` in every form clients send: `bucket/key` or
+ * `/bucket/key`, URL-encoded, optionally with `?versionId=`. The version
+ * suffix is split off the raw value before percent-decoding, so a key holding
+ * an encoded `?` (even one spelled like `?versionId=`) survives. Access point
+ * and Outposts ARNs name resources Tessera does not have.
+ */
+export function parseCopySource(ctx: RequestContext): CopySource {
+  const raw = header(ctx, 'x-amz-copy-source') ?? '';
+  const text = asUtf8(raw);
+  const m = /^(.*?)\?versionId=(.*)$/s.exec(text);
+  const path = m ? m[1] : text;
+  let decoded: string;
+  let versionId: string | undefined;
+  try {
+    decoded = decodeURIComponent(path);
+    versionId = m ? decodeURIComponent(m[2]) : undefined;
+  } catch {
+    throw badSource(raw);
+  }
+  if (decoded.startsWith('/')) decoded = decoded.slice(1);
+  if (/^arn:[^:]*:s3:[^:]*:[^:]*:accesspoint[/:]/.test(decoded)) {
+    throw new S3Error('NoSuchAccessPoint', 'Tessera has no access points: name the source as bucket/key', { AccessPointArn: decoded.split('/object/')[0] });
+  }
+  if (/^arn:[^:]*:s3-outposts:/.test(decoded)) {
+    throw new S3Error('InvalidArgument', 'S3 on Outposts ARNs are not supported as a copy source by Tessera: name the source as bucket/key', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+  }
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1 || decoded.startsWith('arn:')) throw badSource(raw);
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
+}
+
+const RANGE_FORM = 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy';
+
+/**
+ * `x-amz-copy-source-range` syntax, checked before the source is read: only
+ * `bytes=first-last` with first <= last; suffix, open-ended, reversed and
+ * multiple ranges are all InvalidArgument (recorded AWS answers).
+ */
+export function copyRangeHeader(ctx: RequestContext): { first: number; last: number } | undefined {
+  const raw = header(ctx, 'x-amz-copy-source-range');
+  if (raw === undefined) return undefined;
+  const r = parseCopyRange(raw);
+  if (!r) throw new S3Error('InvalidArgument', RANGE_FORM, { ArgumentName: 'x-amz-copy-source-range', ArgumentValue: raw });
+  return r;
+}
+
+/**
+ * The bytes [start, end) a range selects from a source of `size` bytes: a
+ * first byte past the end is InvalidRequest, a last byte past the end is
+ * InvalidArgument naming the size (recorded AWS answers).
+ */
+export function resolveCopyRange(ctx: RequestContext, r: { first: number; last: number } | undefined, size: number): { start: number; end: number } {
+  if (!r) return { start: 0, end: size };
+  if (r.first >= size) throw new S3Error('InvalidRequest', 'The specified copy range is invalid for the source object size');
+  if (r.last >= size) {
+    throw new S3Error('InvalidArgument', `Range specified is not valid for source object of size: ${size}`, {
+      ArgumentName: 'x-amz-copy-source-range', ArgumentValue: header(ctx, 'x-amz-copy-source-range'),
+    });
+  }
+  return { start: r.first, end: r.last + 1 };
+}
+
+/** An archived version is readable only while a completed restore has not expired. */
+export function isRestored(meta: StoredMeta, now = Date.now()): boolean {
+  const r = meta.restore;
+  if (!r) return false;
+  return (!r.ongoing || r.readyAt <= now) && r.expiry > now;
+}
+
+/**
+ * The version a copy reads: the source bucket must exist and be readable by
+ * the requester (and belong to `x-amz-source-expected-bucket-owner` when
+ * given); the current version by default, or the named one. A current delete
+ * marker is 404 NoSuchKey, a named one 400 InvalidRequest; an archived,
+ * unrestored object is 403 InvalidObjectState; then the copy-source
+ * conditions decide (412 naming the header).
+ */
+export async function resolveSource(ctx: RequestContext, src: CopySource): Promise<ResolvedSource> {
+  const bucket = await ctx.deps.meta.getBucket(src.bucket);
+  if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: src.bucket });
+  if (!ctx.principal || bucket.ownerId !== ctx.principal.accountId) throw new S3Error('AccessDenied');
+  checkExpectedOwner(ctx, 'x-amz-source-expected-bucket-owner', bucket.ownerId);
+  const versionId = src.versionId === undefined ? undefined : checkVersionId(bucket, src.versionId);
+  const v = await ctx.deps.meta.getVersion(bucket.name, src.key, versionId);
+  if (!v) {
+    if (versionId !== undefined) throw new S3Error('NoSuchVersion', undefined, { Key: src.key, VersionId: versionId });
+    throw new S3Error('NoSuchKey', undefined, { Key: src.key });
+  }
+  if (v.deleteMarker) {
+    if (versionId !== undefined) throw new S3Error('InvalidRequest', 'The source of a copy request may not specifically refer to a delete marker by version id.');
+    throw new S3Error('NoSuchKey', undefined, { Key: src.key });
+  }
+  const meta = metaOf(v);
+  if (ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !isRestored(meta)) {
+    throw new S3Error('InvalidObjectState', "Operation is not valid for the source object's storage class", { StorageClass: meta.storageClass });
+  }
+  checkCopySourceConditions(ctx, v);
+  return { bucket, v, meta };
+}
+
+/** `x-amz-copy-source-version-id`: AWS names the source version unless it is the null version. */
+export function copySourceVersionHeader(s: ResolvedSource): Record<string, string> {
+  return s.v.versionId === 'null' ? {} : { 'x-amz-copy-source-version-id': s.v.versionId };
+}
+
+/** A validated customer-provided key (SSE-C): the key itself is never stored. */
+export interface SseCustomerKey {
+  algorithm: 'AES256';
+  key: Buffer;
+  keyMd5: string;
+}
+
+const SSE_ARG = { ArgumentName: 'x-amz-server-side-encryption' };
+
+/**
+ * One SSE-C triad, for the destination (`prefix` '') or the copy source
+ * (`x-amz-copy-source-`): all three headers, algorithm AES256, a 256-bit key
+ * and its MD5, checked in AWS's order with AWS's errors (recorded), and only
+ * over TLS unless insecure SSE-C is allowed (by default on loopback only).
+ *
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html
+ */
+export function sseCustomerKey(ctx: RequestContext, prefix: '' | 'x-amz-copy-source-'): SseCustomerKey | undefined {
+  const alg = header(ctx, `${prefix}x-amz-server-side-encryption-customer-algorithm`);
+  const key = header(ctx, `${prefix}x-amz-server-side-encryption-customer-key`);
+  const md5 = header(ctx, `${prefix}x-amz-server-side-encryption-customer-key-md5`);
+  if (alg === undefined && key === undefined && md5 === undefined) return undefined;
+  const { config } = ctx.deps;
+  if (!ctx.secure && !(config.allowInsecureSseC ?? isLoopback(config.host))) {
+    throw new S3Error('InvalidRequest', 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.');
+  }
+  if (alg === undefined) throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.', SSE_ARG);
+  if (alg !== 'AES256') {
+    throw new S3Error('InvalidEncryptionAlgorithmError', 'The Encryption request you specified is not valid. Supported value: AES256.', { ...SSE_ARG, ArgumentValue: alg });
+  }
+  if (key === undefined) throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.', SSE_ARG);
+  const keyBuf = Buffer.from(key, 'base64');
+  if (keyBuf.length !== 32 || md5 === undefined) throw new S3Error('InvalidArgument', 'The secret key was invalid for the specified algorithm.', SSE_ARG);
+  if (createHash('md5').update(keyBuf).digest('base64') !== md5.trim()) {
+    throw new S3Error('InvalidArgument', 'The calculated MD5 hash of the key did not match the hash that was provided.', SSE_ARG);
+  }
+  return { algorithm: 'AES256', key: keyBuf, keyMd5: md5.trim() };
+}
+
+/** Both triads of a copy request, validated; SSE-C on the destination excludes `x-amz-server-side-encryption`. */
+export function copyEncryptionHeaders(ctx: RequestContext): { source?: SseCustomerKey; destination?: SseCustomerKey } {
+  const destination = sseCustomerKey(ctx, '');
+  const sse = header(ctx, 'x-amz-server-side-encryption');
+  if (destination && sse !== undefined) {
+    throw new S3Error('InvalidArgument', 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified', { ...SSE_ARG, ArgumentValue: sse });
+  }
+  return { source: sseCustomerKey(ctx, 'x-amz-copy-source-'), destination };
+}
+
+/**
+ * Whether the source's stored bytes are its plaintext, so that digests of
+ * stored blobs are digests of the object. The encryption layer records
+ * `encryption` in StoredMeta; until copies between encryption contexts exist,
+ * an encrypted source or an SSE-C destination is refused rather than copied
+ * wrongly, and a source key given for a plaintext source is refused as AWS does.
+ */
+export function checkCopyEncryption(s: ResolvedSource, keys: { source?: SseCustomerKey; destination?: SseCustomerKey }): void {
+  // An extent of an encrypted blob carries more than (blob, off, len): its sealed data key.
+  if (s.meta.encryption !== undefined || s.v.manifest.some((e) => Object.keys(e).length > 3)) {
+    throw new S3Error('NotImplemented', 'Tessera cannot yet copy encrypted objects', { Header: 'x-amz-copy-source' });
+  }
+  if (keys.source) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
+}
+
+/** The destination bucket's owner check (`x-amz-expected-bucket-owner`). */
+export function checkDestinationOwner(ctx: RequestContext, bucket: BucketRow): void {
+  checkExpectedOwner(ctx, 'x-amz-expected-bucket-owner', bucket.ownerId);
+}
+
+/** `x-amz-request-charged`: only when the requester agreed to pay and a bucket involved is requester-pays. */
+export function requestCharged(ctx: RequestContext, ...buckets: BucketRow[]): Record<string, string> {
+  if (header(ctx, 'x-amz-request-payer')?.toLowerCase() !== 'requester') return {};
+  const pays = buckets.some((b) => (b.config.requestPayment as { Payer?: string } | undefined)?.Payer === 'Requester');
+  return pays ? { 'x-amz-request-charged': 'requester' } : {};
+}
