@@ -141,7 +141,7 @@ export const GetBucketTagging: Handler = async (ctx) => {
 };
 
 export const PutBucketTagging: Handler = async (ctx) => {
-  const tags = tagsFromXml(await readBody(ctx));
+  const tags = tagsFromXml(await readBody(ctx), 'bucket');
   await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { tagging: tags } });
   return { status: 204 };
 };

@@ -6,43 +6,65 @@ import { checkVersionId, isVersioned, readableVersion } from './versions.js';
 import { readBody } from './body.js';
 
 /**
- * Object tags: at most 10, keys up to 128 and values up to 256 characters,
- * keys unique and not in the reserved `aws:` namespace.
+ * Tags: at most 10 on an object (50 on a bucket); keys of 1 to 128 and values
+ * of up to 256 characters drawn from Unicode letters, digits, spaces and
+ * `+ - = . _ : / @`; keys unique and not in the reserved `aws:` namespace.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html
  */
 export type Tags = Array<[string, string]>;
 
-const MAX_TAGS = 10;
+export type TagTarget = 'object' | 'bucket';
 
-export function validateTags(tags: Tags): Tags {
-  if (tags.length > MAX_TAGS) throw new S3Error('BadRequest', 'Object tags cannot be greater than 10');
+const MAX_TAGS: Record<TagTarget, number> = { object: 10, bucket: 50 };
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}+\-=._:/@]*$/u;
+
+export function validateTags(tags: Tags, target: TagTarget = 'object'): Tags {
+  if (tags.length > MAX_TAGS[target]) {
+    throw new S3Error('BadRequest', target === 'object' ? 'Object tags cannot be greater than 10' : 'Bucket tag count cannot be greater than 50');
+  }
   const seen = new Set<string>();
   for (const [k, v] of tags) {
-    if (k.length < 1 || k.length > 128) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid');
-    if (v.length > 256) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid');
-    if (k.toLowerCase().startsWith('aws:')) throw new S3Error('InvalidTag', 'Your TagKey cannot be prefixed with aws:');
-    if (seen.has(k)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key');
+    const keyLength = [...k].length;
+    if (keyLength < 1 || keyLength > 128 || !TAG_CHARS.test(k)) throw new S3Error('InvalidTag', 'The TagKey you have provided is invalid', { TagKey: k });
+    if ([...v].length > 256 || !TAG_CHARS.test(v)) throw new S3Error('InvalidTag', 'The TagValue you have provided is invalid', { TagKey: k, TagValue: v });
+    if (k.toLowerCase().startsWith('aws:')) {
+      throw new S3Error('InvalidTag', target === 'object' ? 'Your TagKey cannot be prefixed with aws:' : 'System tags cannot be added/updated by requester', { TagKey: k });
+    }
+    if (seen.has(k)) throw new S3Error('InvalidTag', 'Cannot provide multiple Tags with the same key', { TagKey: k });
     seen.add(k);
   }
   return tags;
 }
 
-/** `x-amz-tagging: k1=v1&k2=v2` (URL query encoding). */
+/**
+ * `x-amz-tagging: k1=v1&k2=v2` (URL query encoding; `k` alone is an empty
+ * value). A duplicate name or a character a tag may not hold is
+ * InvalidArgument about the header, as AWS answers it.
+ */
 export function tagsFromHeader(raw: string | string[] | undefined): Tags | undefined {
   if (raw === undefined) return undefined;
-  const params = new URLSearchParams(Array.isArray(raw) ? raw.join('&') : raw);
-  return validateTags([...params.entries()]);
+  const value = Array.isArray(raw) ? raw.join('&') : raw;
+  const tags = [...new URLSearchParams(value).entries()];
+  const names = new Set(tags.map(([k]) => k));
+  if (names.size !== tags.length || tags.some(([k, v]) => !TAG_CHARS.test(k) || !TAG_CHARS.test(v))) {
+    throw new S3Error('InvalidArgument', "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.", {
+      ArgumentName: 'x-amz-tagging', ArgumentValue: value,
+    });
+  }
+  return validateTags(tags);
 }
 
-/** A `<Tagging><TagSet><Tag>` document, as PutObjectTagging and PutBucketTagging take it. */
-export function tagsFromXml(text: string): Tags {
+/** A `<Tagging><TagSet><Tag>` document, as PutObjectTagging and PutBucketTagging take it; a Tag without Key or Value is MalformedXML. */
+export function tagsFromXml(text: string, target: TagTarget = 'object'): Tags {
   const { root, value } = parseXml(text);
   if (root !== 'Tagging' || typeof value !== 'object' || value.TagSet === undefined) throw new S3Error('MalformedXML');
   const tags: Tags = asArray(value.TagSet?.Tag).map((t: any) => {
-    if (typeof t !== 'object' || t.Key === undefined) throw new S3Error('MalformedXML');
-    return [String(t.Key), String(t.Value ?? '')];
+    if (typeof t !== 'object' || t.Key === undefined || t.Value === undefined || typeof t.Key === 'object' || typeof t.Value === 'object') {
+      throw new S3Error('MalformedXML');
+    }
+    return [String(t.Key), String(t.Value)];
   });
-  return validateTags(tags);
+  return validateTags(tags, target);
 }
 
 export function tagsXml(tags: Tags): string {
@@ -59,7 +81,11 @@ async function taggedVersion(ctx: RequestContext) {
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html */
 export const GetObjectTagging: Handler = async (ctx) => {
-  const { v, headers } = await taggedVersion(ctx);
+  const { v, headers } = await taggedVersion(ctx).catch((e) => {
+    // AWS names the missing key with its bucket here, and only here.
+    if (e instanceof S3Error && e.code === 'NoSuchKey') e.fields.Key = `${ctx.bucket}/${ctx.key}`;
+    throw e;
+  });
   return { status: 200, headers: { ...headers, 'content-type': 'application/xml' }, body: tagsXml(metaOf(v).tags ?? []) };
 };
 

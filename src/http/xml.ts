@@ -46,12 +46,25 @@ export function xmlDocument(root: string, body: XmlObject, ns: string | null = S
 const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
-  trimValues: true,
+  // Values are kept as sent: S3 keys and tag values may begin or end with spaces.
+  trimValues: false,
   processEntities: true,
   htmlEntities: false,
   ignoreDeclaration: true,
   removeNSPrefix: true,
 });
+
+/** Drops the whitespace between child elements that an untrimmed parse keeps as `#text`. */
+function dropLayout(v: any): any {
+  if (Array.isArray(v)) return v.map(dropLayout);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, any> = {};
+  for (const [k, child] of Object.entries(v)) {
+    if (k === '#text' && typeof child === 'string' && child.trim() === '') continue;
+    out[k] = dropLayout(child);
+  }
+  return out;
+}
 
 /** Parses an XML body; returns the root element's name and content. */
 export function parseXml(text: string): { root: string; value: any } {
@@ -64,7 +77,7 @@ export function parseXml(text: string): { root: string; value: any } {
   }
   const roots = Object.keys(doc);
   if (roots.length !== 1) throw new S3Error('MalformedXML');
-  return { root: roots[0], value: doc[roots[0]] ?? '' };
+  return { root: roots[0], value: dropLayout(doc[roots[0]] ?? '') };
 }
 
 /** A child that may appear once or many times, as an array. */
