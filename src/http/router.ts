@@ -126,10 +126,10 @@ export interface Address {
 export function address(rawPath: string, host: string | undefined, domains: string[]): Address {
   const hostname = (host ?? '').replace(/:\d+$/, '').toLowerCase();
   let vhostBucket: string | undefined;
+  // The longest matching domain wins: `b.s3.localhost` is bucket `b` under `s3.localhost`, not `b.s3` under `localhost`.
   for (const d of domains) {
-    if (hostname.endsWith('.' + d)) {
+    if (hostname.endsWith('.' + d) && (vhostBucket === undefined || hostname.length - d.length - 1 < vhostBucket.length)) {
       vhostBucket = hostname.slice(0, -d.length - 1);
-      break;
     }
   }
   const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
