@@ -1,19 +1,19 @@
-import { createHash } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import { header, type RequestContext } from '../http/context.js';
 import type { BucketRow, VersionRow } from '../meta/types.js';
-import { isLoopback } from '../config.js';
+import { SOURCE_PREFIX } from '../crypto/ssec.js';
 import { checkExpectedOwner } from './access.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { ARCHIVE_CLASSES, metaOf, type StoredMeta } from './object-meta.js';
 import { parseCopyRange } from './range.js';
+import { readSse, sseOf } from './sse.js';
 import { checkVersionId } from './versions.js';
 
 /**
  * The source side of UploadPartCopy and CopyObject: the `x-amz-copy-source`
  * header, `x-amz-copy-source-range`, the source's state (version, delete
- * marker, archive class, copy-source conditions) and the SSE-C headers of
- * both sides. Everything here only reads; the copy itself is in copy.ts.
+ * marker, archive class, copy-source conditions) and its encryption.
+ * Everything here only reads; the copy itself is in copy.ts.
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
@@ -148,68 +148,26 @@ export function copySourceVersionHeader(s: ResolvedSource): Record<string, strin
   return s.v.versionId === 'null' ? {} : { 'x-amz-copy-source-version-id': s.v.versionId };
 }
 
-/** A validated customer-provided key (SSE-C): the key itself is never stored. */
-export interface SseCustomerKey {
-  algorithm: 'AES256';
-  key: Buffer;
-  keyMd5: string;
-}
-
-const SSE_ARG = { ArgumentName: 'x-amz-server-side-encryption' };
-
 /**
- * One SSE-C triad, for the destination (`prefix` '') or the copy source
- * (`x-amz-copy-source-`): all three headers, algorithm AES256, a 256-bit key
- * and its MD5, checked in AWS's order with AWS's errors (recorded), and only
- * over TLS unless insecure SSE-C is allowed (by default on loopback only).
- *
- * https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html
+ * The source side of a copy's encryption: the copy-source SSE-C triad must
+ * fit the source (AWS's errors: a key for a source that has none, no key or
+ * the wrong one for an SSE-C source). Until copies between encryption
+ * contexts exist (rewrapped data keys, api/sse.ts), an encrypted source is
+ * refused rather than copied wrongly: digests of its stored blobs are not
+ * digests of the object.
  */
-export function sseCustomerKey(ctx: RequestContext, prefix: '' | 'x-amz-copy-source-'): SseCustomerKey | undefined {
-  const alg = header(ctx, `${prefix}x-amz-server-side-encryption-customer-algorithm`);
-  const key = header(ctx, `${prefix}x-amz-server-side-encryption-customer-key`);
-  const md5 = header(ctx, `${prefix}x-amz-server-side-encryption-customer-key-md5`);
-  if (alg === undefined && key === undefined && md5 === undefined) return undefined;
-  const { config } = ctx.deps;
-  if (!ctx.secure && !(config.allowInsecureSseC ?? isLoopback(config.host))) {
-    throw new S3Error('InvalidRequest', 'Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.');
-  }
-  if (alg === undefined) throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.', SSE_ARG);
-  if (alg !== 'AES256') {
-    throw new S3Error('InvalidEncryptionAlgorithmError', 'The Encryption request you specified is not valid. Supported value: AES256.', { ...SSE_ARG, ArgumentValue: alg });
-  }
-  if (key === undefined) throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.', SSE_ARG);
-  const keyBuf = Buffer.from(key, 'base64');
-  if (keyBuf.length !== 32 || md5 === undefined) throw new S3Error('InvalidArgument', 'The secret key was invalid for the specified algorithm.', SSE_ARG);
-  if (createHash('md5').update(keyBuf).digest('base64') !== md5.trim()) {
-    throw new S3Error('InvalidArgument', 'The calculated MD5 hash of the key did not match the hash that was provided.', SSE_ARG);
-  }
-  return { algorithm: 'AES256', key: keyBuf, keyMd5: md5.trim() };
-}
-
-/** Both triads of a copy request, validated; SSE-C on the destination excludes `x-amz-server-side-encryption`. */
-export function copyEncryptionHeaders(ctx: RequestContext): { source?: SseCustomerKey; destination?: SseCustomerKey } {
-  const destination = sseCustomerKey(ctx, '');
-  const sse = header(ctx, 'x-amz-server-side-encryption');
-  if (destination && sse !== undefined) {
-    throw new S3Error('InvalidArgument', 'Server Side Encryption with Customer provided key is incompatible with the encryption method specified', { ...SSE_ARG, ArgumentValue: sse });
-  }
-  return { source: sseCustomerKey(ctx, 'x-amz-copy-source-'), destination };
-}
-
-/**
- * Whether the source's stored bytes are its plaintext, so that digests of
- * stored blobs are digests of the object. The encryption layer records
- * `encryption` in StoredMeta; until copies between encryption contexts exist,
- * an encrypted source or an SSE-C destination is refused rather than copied
- * wrongly, and a source key given for a plaintext source is refused as AWS does.
- */
-export function checkCopyEncryption(s: ResolvedSource, keys: { source?: SseCustomerKey; destination?: SseCustomerKey }): void {
+export function checkSourceEncryption(ctx: RequestContext, s: ResolvedSource): void {
+  const sse = sseOf(s.meta);
+  readSse(ctx, sse, { prefix: SOURCE_PREFIX, body: true });
   // An extent of an encrypted blob carries more than (blob, off, len): its sealed data key.
-  if (s.meta.encryption !== undefined || s.v.manifest.some((e) => Object.keys(e).length > 3)) {
+  if (sse || s.v.manifest.some((e) => Object.keys(e).length > 3)) {
     throw new S3Error('NotImplemented', 'Tessera cannot yet copy encrypted objects', { Header: 'x-amz-copy-source' });
   }
-  if (keys.source) throw new S3Error('InvalidRequest', 'The encryption parameters are not applicable to this object.');
+}
+
+/** Refuses a copy whose destination would be encrypted, until encrypted copies exist (api/sse.ts decides). */
+export function refuseEncryptedDestination(sse: unknown): void {
+  if (sse) throw new S3Error('NotImplemented', 'Tessera cannot yet write encrypted copies', { Header: 'x-amz-server-side-encryption' });
 }
 
 /** The destination bucket's owner check (`x-amz-expected-bucket-owner`). */

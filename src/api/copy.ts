@@ -7,13 +7,15 @@ import { BlobGone, type BucketRow, type Extent, type UploadRow } from '../meta/t
 import { createChecksummer, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksum.js';
 import { checkWriteConditions, writeConditions, type WriteConditions } from './conditions.js';
 import {
-  checkCopyEncryption, checkDestinationOwner, copyEncryptionHeaders, copyRangeHeader, copySourceVersionHeader, parseCopySource,
-  requestCharged, resolveCopyRange, resolveSource, type CopySource, type ResolvedSource, type SseCustomerKey,
+  checkDestinationOwner, checkSourceEncryption, copyRangeHeader, copySourceVersionHeader, parseCopySource, refuseEncryptedDestination,
+  requestCharged, resolveCopyRange, resolveSource, type CopySource, type ResolvedSource,
 } from './copy-source.js';
+import { SOURCE_PREFIX } from '../crypto/ssec.js';
 import { MAX_PART_SIZE, parsePartNumberParam, uploadMetaOf, uploadOf, uploadStillThere, type PartMeta } from './multipart.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
 import { forEachChunk, sliceManifest } from './read.js';
 import { tagsFromHeader, type Tags } from './tagging.js';
+import { customerKeyOf, partSse, writeSse, type SseMeta } from './sse.js';
 import { isVersioned, writeTarget } from './versions.js';
 
 /**
@@ -124,20 +126,17 @@ export const UploadPartCopy: Handler = async (ctx) => {
   const partNumber = parsePartNumberParam(ctx);
   const src = parseCopySource(ctx);
   const range = copyRangeHeader(ctx);
-  const keys = copyEncryptionHeaders(ctx);
+  customerKeyOf(ctx, SOURCE_PREFIX);
   const upload = await uploadOf(ctx);
-  if (keys.destination) {
-    // Tessera's uploads are not SSE-C encrypted (yet): AWS's answer to a part that names a key the initiate did not.
-    throw new S3Error('InvalidRequest', 'The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.');
-  }
-  return longRunning(ctx, withSource(ctx, src, (s) => copyPart(ctx, bucket, upload, partNumber, s, range, keys)));
+  refuseEncryptedDestination(partSse(ctx, uploadMetaOf(upload).object.encryption as SseMeta | undefined));
+  return longRunning(ctx, withSource(ctx, src, (s) => copyPart(ctx, bucket, upload, partNumber, s, range)));
 };
 
 async function copyPart(
   ctx: RequestContext, bucket: BucketRow, upload: UploadRow, partNumber: number, s: ResolvedSource,
-  range: { first: number; last: number } | undefined, keys: { source?: SseCustomerKey },
+  range: { first: number; last: number } | undefined,
 ) {
-  checkCopyEncryption(s, keys);
+  checkSourceEncryption(ctx, s);
   const { start, end } = resolveCopyRange(ctx, range, s.v.size);
   if (end - start > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: end - start, MaxSizeAllowed: MAX_PART_SIZE });
   const manifest = sliceManifest(s.v.manifest, start, end);
@@ -185,7 +184,6 @@ interface CopyObjectRequest {
   tags?: Tags;
   conditions: WriteConditions;
   checksum?: ChecksumAlgorithm;
-  keys: { source?: SseCustomerKey; destination?: SseCustomerKey };
 }
 
 /**
@@ -209,12 +207,12 @@ export const CopyObject: Handler = async (ctx) => {
     metadata: directive(ctx, 'x-amz-metadata-directive', 'metadata'),
     tagging: directive(ctx, 'x-amz-tagging-directive', 'tagging'),
     conditions: writeConditions(ctx),
-    keys: copyEncryptionHeaders(ctx),
     checksum: requestedChecksum(ctx),
     fromRequest: metaFromRequest(ctx),
   };
   if (req.tagging === 'REPLACE') req.tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
-  if (req.keys.destination) throw new S3Error('NotImplemented', 'Tessera cannot yet encrypt copies with customer-provided keys', { Header: 'x-amz-server-side-encryption-customer-algorithm' });
+  customerKeyOf(ctx, SOURCE_PREFIX);
+  refuseEncryptedDestination(writeSse(ctx, bucket));
   return longRunning(ctx, withSource(ctx, req.src, (s) => copyObject(ctx, req, s)));
 };
 
@@ -231,7 +229,7 @@ function checkInPlace(ctx: RequestContext, req: CopyObjectRequest, s: ResolvedSo
   if (!same) return;
   const has = (name: string) => ctx.headers[name] !== undefined;
   const changes = req.metadata === 'REPLACE' || has('x-amz-storage-class') || has('x-amz-website-redirect-location')
-    || has('x-amz-server-side-encryption') || req.keys.destination !== undefined || req.bucket.config.encryption !== undefined
+    || has('x-amz-server-side-encryption') || has('x-amz-server-side-encryption-customer-algorithm') || req.bucket.config.encryption !== undefined
     || s.meta.restore !== undefined || has('if-match') || has('if-none-match');
   if (!changes) throw new S3Error('InvalidRequest', IN_PLACE);
 }
@@ -255,7 +253,7 @@ function copiedMeta(req: CopyObjectRequest, s: ResolvedSource): StoredMeta {
 }
 
 async function copyObject(ctx: RequestContext, req: CopyObjectRequest, s: ResolvedSource) {
-  checkCopyEncryption(s, req.keys);
+  checkSourceEncryption(ctx, s);
   if (s.v.size > MAX_COPY_SOURCE_SIZE) {
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_SOURCE_SIZE}`);
   }
