@@ -71,9 +71,12 @@ export async function signRequest(server: RunningServer, r: RawRequest): Promise
     const s = signer(server, r);
     const req = { method: r.method, protocol: 'http:', hostname: host.split(':')[0], port: Number(host.split(':')[1]), path: r.path, query, headers, body };
     if (r.presign !== undefined) {
-      const p = await s.presign(req as any, { expiresIn: r.presign, signingDate: r.signingDate });
+      // As the SDK's presigner: the payload is UNSIGNED-PAYLOAD, a value the URL itself does not carry.
+      req.headers = { ...headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+      const p = await s.presign(req as any, { expiresIn: r.presign, signingDate: r.signingDate, unsignableHeaders: new Set(['x-amz-content-sha256']) });
       signedQuery = p.query as Record<string, string>;
-      signedHeaders = p.headers as Record<string, string>;
+      signedHeaders = { ...(p.headers as Record<string, string>) };
+      delete signedHeaders['x-amz-content-sha256'];
     } else {
       const p = (await s.sign(req as any, { signingDate: r.signingDate })) as unknown as { headers: Record<string, string> };
       signedHeaders = p.headers as Record<string, string>;
