@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, UploadPartCopyCommand, GetBucketVersioningCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
   ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
@@ -194,6 +194,34 @@ describe('Versions and blobs', () => {
     const { collected } = await server.jobs.runNow({ graceMs: 0 });
     assert.ok(collected >= 1);
     assert.equal(await server.deps.meta.getBlob(blob), undefined);
+  });
+
+  it('DeleteObject of every source version keeps a CopyObject copy of an old version readable', async () => {
+    const b = await bucket('Enabled');
+    const v1 = await put(b, 'src', 'old version of the source, long enough to be a file');
+    const v2 = await put(b, 'src', 'new version of the source, long enough to be a file');
+    const copy = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=${v1.VersionId}` }));
+    assert.equal(copy.CopySourceVersionId, v1.VersionId);
+    for (const v of [v1, v2]) await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'src', VersionId: v.VersionId }));
+    await new Promise((r) => setTimeout(r, 5));
+    await server.jobs.runNow({ graceMs: 0 });
+    assert.equal(await text(b, 'dst'), 'old version of the source, long enough to be a file');
+  });
+
+  it('DeleteObject of a source version keeps a part copied from it alive until Complete', async () => {
+    const b = await bucket('Enabled');
+    const data = 'bytes of the copied part '.repeat(8);
+    const v1 = await put(b, 'src', data);
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' }));
+    const part = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, CopySource: `${b}/src?versionId=${v1.VersionId}` }));
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'src', VersionId: v1.VersionId }));
+    await new Promise((r) => setTimeout(r, 5));
+    await server.jobs.runNow({ graceMs: 0 });
+    await s3.send(new CompleteMultipartUploadCommand({
+      Bucket: b, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult!.ETag }] },
+    }));
+    await server.jobs.runNow({ graceMs: 0 });
+    assert.equal(await text(b, 'mp'), data);
   });
 
   it('DeleteObject of a noncurrent version keeps the current one readable after collection', async () => {
