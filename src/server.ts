@@ -12,7 +12,9 @@ import type { BlobStore } from './blob/types.js';
 import { DEFAULTS, type Config } from './config.js';
 import type { Deps } from './http/context.js';
 import { dispatch } from './http/dispatch.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { startJobs, type JobRunner } from './jobs/index.js';
+import { ServerKeys } from './crypto/keys.js';
 import { registerLifecycleJob } from './api/lifecycle.js';
 import { SqliteMetaStore } from './meta/sqlite/store.js';
 import type { MetaStore } from './meta/types.js';
@@ -59,7 +61,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const jobs = startJobs(meta, blobs, config, log);
   const auth = createAuthenticator((id) => accounts.lookup(id));
-  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs };
+  const sseKeys = new ServerKeys(config.dataDir, log);
+  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys };
   registerLifecycleJob(deps);
 
   const secure = Boolean(config.tlsCert && config.tlsKey);
@@ -77,6 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   server.requestTimeout = 0;
   server.timeout = config.requestTimeoutMs;
   server.maxHeadersCount = 500;
+  answerClientErrors(server, log);
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => ok());

@@ -7,6 +7,8 @@ import {
   CHECKSUM_ALGORITHMS, checksumHeader, createChecksummer, isValidChecksumValue, parseChecksumAlgorithm,
   type ChecksumAlgorithm, type Checksummer,
 } from '../util/checksum.js';
+import type { Kek } from '../crypto/envelope.js';
+import { EncryptingBlobWriter, createBlobWriter, sealInline } from './sse-blobs.js';
 
 export const MAX_OBJECT_SIZE = 5 * 1024 ** 3;
 
@@ -83,8 +85,10 @@ export function declaredLength(ctx: RequestContext): number | undefined {
  * in the metadata row, larger ones a blob file written and synced as it
  * arrives. MD5 and the requested checksum are computed in the same pass and
  * verified before anything is referenced; on any failure nothing is left.
+ * With `encryption` (a KEK, api/sse.ts) the stored bytes are encrypted as they
+ * stream (crypto/format.ts); sizes, digests and extents stay in plaintext terms.
  */
-export async function ingest(ctx: RequestContext, opts: { maxSize: number; checksum?: ChecksumRequest; extra?: ChecksumAlgorithm }): Promise<Ingested> {
+export async function ingest(ctx: RequestContext, opts: { maxSize: number; checksum?: ChecksumRequest; extra?: ChecksumAlgorithm; encryption?: Kek }): Promise<Ingested> {
   const declared = declaredLength(ctx);
   if (declared === undefined && ctx.headers['transfer-encoding'] === undefined) throw new S3Error('MissingContentLength');
   if (declared !== undefined && declared > opts.maxSize) {
@@ -92,7 +96,7 @@ export async function ingest(ctx: RequestContext, opts: { maxSize: number; check
   }
   const md5Expected = contentMd5(ctx);
   const body = ctx.body();
-  const result = await store(ctx, body, declared, opts.maxSize, opts.checksum, opts.extra);
+  const result = await store(ctx, body, declared, opts.maxSize, opts.checksum, opts.extra, opts.encryption);
   try {
     if (md5Expected && !md5Expected.equals(result.md5)) {
       throw new S3Error('BadDigest', undefined, { ExpectedDigest: md5Expected.toString('hex'), CalculatedDigest: result.md5.toString('base64') });
@@ -115,14 +119,14 @@ function verifyChecksum(req: ChecksumRequest, computed: string, trailers: Record
   if (expected !== computed) throw new S3Error('BadDigest', `The ${req.algorithm} you specified did not match the calculated checksum.`);
 }
 
-async function store(ctx: RequestContext, body: Readable, declared: number | undefined, maxSize: number, checksum?: ChecksumRequest, extraAlg?: ChecksumAlgorithm): Promise<Ingested> {
+async function store(ctx: RequestContext, body: Readable, declared: number | undefined, maxSize: number, checksum?: ChecksumRequest, extraAlg?: ChecksumAlgorithm, kek?: Kek): Promise<Ingested> {
   const { blobs, config } = ctx.deps;
   const md5 = createHash('md5');
   const sum: Checksummer | undefined = checksum ? createChecksummer(checksum.algorithm) : undefined;
   const extraSum = extraAlg && extraAlg !== checksum?.algorithm ? createChecksummer(extraAlg) : undefined;
   const small: Buffer[] = [];
   let size = 0;
-  let writer = declared !== undefined && declared > config.inlineThreshold ? await blobs.create() : undefined;
+  let writer = declared !== undefined && declared > config.inlineThreshold ? await createBlobWriter(blobs, kek) : undefined;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
@@ -135,7 +139,7 @@ async function store(ctx: RequestContext, body: Readable, declared: number | und
       } else {
         small.push(chunk);
         if (size > config.inlineThreshold) {
-          writer = await blobs.create();
+          writer = await createBlobWriter(blobs, kek);
           for (const b of small.splice(0)) await writer.write(b);
         }
       }
@@ -147,11 +151,13 @@ async function store(ctx: RequestContext, body: Readable, declared: number | und
     if (!writer) {
       const id = 'i' + randomBytes(15).toString('hex');
       const data = Buffer.concat(small, size);
+      if (kek && size) return { size, md5: digest, ...sealInline(id, data, kek), checksum: check, extra, discard: async () => {} };
       const blob: NewBlob = { id, size, md5: digest.toString('hex'), inline: data };
       return { size, md5: digest, manifest: size ? [{ blob: id, off: 0, len: size }] : [], newBlobs: size ? [blob] : [], checksum: check, extra, discard: async () => {} };
     }
     await writer.commit();
     const w = writer;
+    if (w instanceof EncryptingBlobWriter) return { size, md5: digest, ...w.sealed(), checksum: check, extra, discard: () => ctx.deps.blobs.remove(w.id) };
     return {
       size, md5: digest, manifest: [{ blob: w.id, off: 0, len: size }], newBlobs: [{ id: w.id, size, md5: digest.toString('hex') }],
       checksum: check, extra, discard: () => ctx.deps.blobs.remove(w.id),

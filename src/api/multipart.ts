@@ -7,6 +7,7 @@ import { checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '
 import { checksumRequest, ingest, type ChecksumRequest } from './ingest.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
 import { tagsFromHeader } from './tagging.js';
+import { partSse, sseEtag, sseHeaders, writeSse } from './sse.js';
 
 /** Largest part, and largest copied range (AWS's documented limits). */
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
@@ -136,12 +137,15 @@ export const CreateMultipartUpload: Handler = async (ctx) => {
   const tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
   if (tags) object.tags = tags;
   const settings = checksumSettings(ctx);
+  const sse = writeSse(ctx, bucket);
+  if (sse) object.encryption = sse.meta;
   const current = await ctx.deps.meta.getVersion(bucket.name, ctx.key!);
   const meta: UploadMeta = { object, ...settings, initiator: ctx.principal?.accountId, keySeq: current?.seq ?? 0 };
   const uploadId = newUploadId();
   await ctx.deps.meta.createUpload({ uploadId, bucket: bucket.name, key: ctx.key!, initiated: Date.now(), meta });
   const body = xmlDocument('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key, UploadId: uploadId });
-  return { status: 200, headers: { 'content-type': 'application/xml', ...uploadChecksumHeaders(meta) }, body };
+  const encryption = sse ? sseHeaders(ctx, sse.meta, sse.customer, { context: true }) : {};
+  return { status: 200, headers: { 'content-type': 'application/xml', ...uploadChecksumHeaders(meta), ...encryption }, body };
 };
 
 /**
@@ -172,8 +176,9 @@ export const UploadPart: Handler = async (ctx) => {
   const m = uploadMetaOf(upload);
   const asked = checksumRequest(ctx);
   const checksum = partChecksumRequest(ctx, m);
-  const body = await ingest(ctx, { maxSize: MAX_PART_SIZE, checksum, extra: partAlgorithm(m) });
-  const etag = body.md5.toString('hex');
+  const sse = partSse(ctx, m.object.encryption);
+  const body = await ingest(ctx, { maxSize: MAX_PART_SIZE, checksum, extra: partAlgorithm(m), encryption: sse?.kek });
+  const etag = sse ? sseEtag(sse.meta, body.md5) : body.md5.toString('hex');
   const meta: PartMeta = body.extra ? { checksum: body.extra.value } : {};
   try {
     await ctx.deps.meta.putPart({
@@ -189,6 +194,7 @@ export const UploadPart: Handler = async (ctx) => {
   const headers: Headers = { etag: quoteEtag(etag) };
   // AWS echoes the checksum the client sent, or the upload's; never the silent default.
   if (body.checksum && (asked || m.checksumAlgorithm)) headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;
+  if (sse) Object.assign(headers, sseHeaders(ctx, sse.meta, sse.customer));
   return { status: 200, headers };
 };
 

@@ -2,6 +2,7 @@ import { S3Error } from '../errors.js';
 import type { Headers, RequestContext } from '../http/context.js';
 import type { VersionRow } from '../meta/types.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../util/checksum.js';
+import type { SseMeta } from './sse.js';
 
 /**
  * What Tessera stores about an object version besides its bytes (the
@@ -26,6 +27,8 @@ export interface StoredMeta {
   websiteRedirect?: string;
   /** Archive restore state: until when the restored copy is readable, or when an ongoing restore completes. */
   restore?: { ongoing: boolean; readyAt: number; expiry: number };
+  /** Server-side encryption of the version (api/sse.ts); absent when stored as it arrived. */
+  encryption?: SseMeta;
   [k: string]: unknown;
 }
 

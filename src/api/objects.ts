@@ -9,6 +9,8 @@ import { readManifest } from './read.js';
 import { tagsFromHeader } from './tagging.js';
 import { checkVersionId, isVersioned, newVersionId, readableVersion, writeTarget } from './versions.js';
 import { checksumHeader } from '../util/checksum.js';
+import { readSse, sseEtag, sseHeaders, writeSse } from './sse.js';
+import { primed } from './sse-blobs.js';
 
 /**
  * PutObject: stream the body into a blob (or inline), then commit the new
@@ -22,12 +24,14 @@ export const PutObject: Handler = async (ctx) => {
   const tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
   if (tags) meta.tags = tags;
   const conditions = writeConditions(ctx);
+  const sse = writeSse(ctx, bucket);
+  if (sse) meta.encryption = sse.meta;
   // Without a checksum from the client, AWS computes and stores a CRC64NVME.
   const checksum = checksumRequest(ctx) ?? { algorithm: 'CRC64NVME' as const };
-  const body = await ingest(ctx, { maxSize: MAX_OBJECT_SIZE, checksum });
+  const body = await ingest(ctx, { maxSize: MAX_OBJECT_SIZE, checksum, encryption: sse?.kek });
   if (body.checksum) meta.checksum = { algorithm: body.checksum.algorithm, type: 'FULL_OBJECT', value: body.checksum.value };
   const { versionId, mode } = writeTarget(bucket);
-  const etag = body.md5.toString('hex');
+  const etag = sse ? sseEtag(sse.meta, body.md5) : body.md5.toString('hex');
   try {
     await ctx.deps.meta.putVersion({
       bucket: bucket.name, key, versionId, mode, newBlobs: body.newBlobs,
@@ -42,6 +46,7 @@ export const PutObject: Handler = async (ctx) => {
   const headers: Headers = { etag: quoteEtag(etag) };
   // A Suspended bucket writes the null version and, as AWS, does not say so.
   if (versionId !== 'null') headers['x-amz-version-id'] = versionId;
+  if (sse) Object.assign(headers, sseHeaders(ctx, sse.meta, sse.customer, { context: true }));
   if (body.checksum) {
     headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';
@@ -100,6 +105,7 @@ async function prepareRead(ctx: RequestContext) {
   if (ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !(meta.restore && !meta.restore.ongoing && meta.restore.expiry > Date.now())) {
     throw new S3Error('InvalidObjectState', undefined, { StorageClass: meta.storageClass });
   }
+  const sse = readSse(ctx, meta.encryption, { body: ctx.method !== 'HEAD' });
   checkReadConditions(ctx, v);
   const range = partNumber !== undefined ? partRange(v, partNumber) : parseGetRange(ctx.headers.range, v.size);
   const whole = range === undefined;
@@ -114,6 +120,7 @@ async function prepareRead(ctx: RequestContext) {
       if (o !== null) headers[name] = o;
     }
   }
+  if (meta.encryption) Object.assign(headers, sseHeaders(ctx, meta.encryption, sse.customer));
   const r = range ?? { start: 0, end: v.size };
   headers['content-length'] = r.end - r.start;
   let status = 200;
@@ -121,13 +128,15 @@ async function prepareRead(ctx: RequestContext) {
     status = 206;
     headers['content-range'] = `bytes ${r.start}-${r.end - 1}/${v.size}`;
   }
-  return { v, r, headers, status };
+  return { v, r, headers, status, keys: sse.keys };
 }
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export const GetObject: Handler = async (ctx) => {
-  const { v, r, headers, status } = await prepareRead(ctx);
-  return { status, headers, body: readManifest(ctx.deps, v.manifest, r.start, r.end) };
+  const { v, r, headers, status, keys } = await prepareRead(ctx);
+  const body = readManifest(ctx.deps, v.manifest, r.start, r.end, keys);
+  // An encrypted object's first segment is authenticated before the 200 goes out, so damage is an error, not a cut body.
+  return { status, headers, body: metaOf(v).encryption ? await primed(body) : body };
 };
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html */

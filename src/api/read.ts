@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import type { Deps } from '../http/context.js';
 import type { Extent } from '../meta/types.js';
+import { decryptExtent } from './sse-blobs.js';
+import type { SseReadKeys } from './sse.js';
 
 /** Inline blobs (stored in metadata) have ids starting with `i`, file blobs with `f`. */
 export function isInline(blobId: string): boolean {
@@ -19,14 +21,19 @@ export function sliceManifest(manifest: Extent[], start: number, end: number): E
     if (eStart >= end) break;
     const from = Math.max(start, eStart);
     const to = Math.min(end, eEnd);
-    out.push({ blob: e.blob, off: e.off + (from - eStart), len: to - from });
+    // Spread: an encrypted extent's sealed data key (dk) goes with every slice of it.
+    out.push({ ...e, off: e.off + (from - eStart), len: to - from });
   }
   return out;
 }
 
-async function* extentChunks(deps: Deps, extents: Extent[]): AsyncGenerator<Buffer> {
+async function* extentChunks(deps: Deps, extents: Extent[], keys?: SseReadKeys): AsyncGenerator<Buffer> {
   for (const e of extents) {
     if (e.len === 0) continue;
+    if (e.dk) {
+      yield* decryptExtent(deps, e, keys);
+      continue;
+    }
     if (isInline(e.blob)) {
       const blob = await deps.meta.getBlob(e.blob);
       if (!blob?.inline) throw new Error(`inline blob ${e.blob} missing`);
@@ -37,12 +44,16 @@ async function* extentChunks(deps: Deps, extents: Extent[]): AsyncGenerator<Buff
   }
 }
 
-/** Streams bytes [start, end) of an object or part. */
-export function readManifest(deps: Deps, manifest: Extent[], start: number, end: number): Readable {
-  return Readable.from(extentChunks(deps, sliceManifest(manifest, start, end)), { objectMode: false });
+/**
+ * Streams bytes [start, end) of an object or part. Encrypted extents are
+ * decrypted with `keys` (the request's SSE-C key, the object's KMS context:
+ * api/sse.ts `readSse`) and the server's own keys.
+ */
+export function readManifest(deps: Deps, manifest: Extent[], start: number, end: number, keys?: SseReadKeys): Readable {
+  return Readable.from(extentChunks(deps, sliceManifest(manifest, start, end), keys), { objectMode: false });
 }
 
 /** Reads extents through a callback, for computing digests of copied ranges without a stream. */
-export async function forEachChunk(deps: Deps, extents: Extent[], fn: (chunk: Buffer) => void): Promise<void> {
-  for await (const chunk of extentChunks(deps, extents)) fn(chunk);
+export async function forEachChunk(deps: Deps, extents: Extent[], fn: (chunk: Buffer) => void, keys?: SseReadKeys): Promise<void> {
+  for await (const chunk of extentChunks(deps, extents, keys)) fn(chunk);
 }

@@ -58,8 +58,9 @@ export function checkAlgorithm(algorithm: string | undefined): void {
 
 /**
  * Parses and validates the triad with this prefix; undefined when the request
- * carries none of its headers. Errors are AWS's, in AWS's order: transport,
- * algorithm, key present, key well-formed, MD5 present, MD5 matches.
+ * carries none of its headers. Errors are AWS's (recorded in
+ * test_put_object_validation_sse_c), in AWS's order: transport, algorithm,
+ * key present, key well-formed, MD5 present, MD5 matches.
  */
 export function parseCustomerKey(headers: IncomingHttpHeaders, prefix: string, transport: { secure: boolean; allowInsecure: boolean }): CustomerKey | undefined {
   if (!hasTriad(headers, prefix)) return undefined;
@@ -74,8 +75,9 @@ export function parseCustomerKey(headers: IncomingHttpHeaders, prefix: string, t
     throw new S3Error('InvalidArgument', 'The secret key was invalid for the specified algorithm.', { ArgumentName: ARG });
   }
   const keyMd5 = one(headers, prefix + 'key-md5');
+  // AWS answers a missing MD5 as it answers a malformed key (recorded: put-obj-sse-c-no-md5).
   if (keyMd5 === undefined || keyMd5 === '') {
-    throw new S3Error('InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.', { ArgumentName: ARG });
+    throw new S3Error('InvalidArgument', 'The secret key was invalid for the specified algorithm.', { ArgumentName: ARG });
   }
   if (createHash('md5').update(key).digest('base64') !== keyMd5.trim()) {
     throw new S3Error('InvalidArgument', 'The calculated MD5 hash of the key did not match the hash that was provided.', { ArgumentName: ARG });

@@ -105,7 +105,7 @@ export function storedRange(plainSize: number, off: number, len: number): { star
  * throws IntegrityError.
  */
 export async function* decryptRange(
-  stored: AsyncIterable<Buffer>, dk: DataKey, blobId: string, plainSize: number, off: number, len: number,
+  stored: AsyncIterable<Buffer> | Iterable<Buffer>, dk: DataKey, blobId: string, plainSize: number, off: number, len: number,
 ): AsyncGenerator<Buffer> {
   const { first, last } = storedRange(plainSize, off, len);
   const aadPrefix = segmentAadPrefix(blobId);

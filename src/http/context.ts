@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AuthResult, Authenticator, DecodedBody } from '../auth/index.js';
 import type { BlobStore } from '../blob/types.js';
 import type { Config } from '../config.js';
+import type { ServerKeys } from '../crypto/keys.js';
 import type { BucketRow, MetaStore } from '../meta/types.js';
 import type { Accounts, Account } from '../api/accounts.js';
 
@@ -17,6 +18,8 @@ export interface Deps {
   auth: Authenticator;
   /** Background jobs the API can poke (collector after deletes) or add to (lifecycle). */
   jobs: { collectSoon(): void; register(name: string, job: (now: number) => Promise<void>): void };
+  /** SSE-S3 master key and SSE-KMS keyring (src/crypto/keys.ts). */
+  sseKeys: ServerKeys;
 }
 
 /** A request resolved once, before any handler runs. */

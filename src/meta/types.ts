@@ -22,6 +22,12 @@ export interface Extent {
   blob: string;
   off: number;
   len: number;
+  /**
+   * Encrypted blobs only: the blob's data key sealed for this manifest
+   * (src/crypto/envelope.ts); off and len stay in plaintext terms. Opaque to
+   * stores. Extents are copied whole, never rebuilt field by field.
+   */
+  dk?: string;
 }
 
 /** A blob the current operation has just written, registered in its transaction. */

@@ -46,7 +46,7 @@ describe('SSE-C triad', () => {
       [{ key: undefined }, 'InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.', undefined],
       [{ key: randomBytes(16).toString('base64') }, 'InvalidArgument', 'The secret key was invalid for the specified algorithm.', undefined],
       [{ 'key-md5': md5(randomBytes(3)) }, 'InvalidArgument', 'The calculated MD5 hash of the key did not match the hash that was provided.', undefined],
-      [{ 'key-md5': undefined }, 'InvalidArgument', 'Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.', undefined],
+      [{ 'key-md5': undefined }, 'InvalidArgument', 'The secret key was invalid for the specified algorithm.', undefined],
     ];
     for (const [over, code, message, value] of cases) {
       const prefixed = Object.fromEntries(Object.entries(over).map(([k, v]) => [DEST_PREFIX + k, v]));
