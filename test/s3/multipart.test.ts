@@ -5,7 +5,10 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand,
   GetObjectCommand, HeadObjectCommand, ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
+import { errorCode, raw } from './raw-signed.js';
+import type { RunningServer } from '../../src/index.js';
 
 /** Small parts: the minimum part size is lowered so tests stay light. */
 const MIN = 64 * 1024;
@@ -27,11 +30,12 @@ function bytes(n: number, seed: number): Buffer {
 
 describe('CompleteMultipartUpload', () => {
   let s3: S3Client;
+  let server: RunningServer;
   let close: () => Promise<void>;
   const Bucket = bucketName('mpu');
 
   before(async () => {
-    ({ s3, close } = await liveServer({ minPartSize: MIN }));
+    ({ s3, server, close } = await liveServer({ minPartSize: MIN }));
     await s3.send(new CreateBucketCommand({ Bucket }));
   });
   after(() => close());
@@ -146,5 +150,81 @@ describe('CompleteMultipartUpload', () => {
     await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'over', UploadId, MultipartUpload: { Parts: done } }));
     const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'over' }));
     assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), parts[0]);
+  });
+  it('CompleteMultipartUpload with an empty or unparsable part list is MalformedXML', async () => {
+    const { UploadId } = await upload('malformed', [bytes(3, 1)]);
+    for (const body of ['<CompleteMultipartUpload/>', '<CompleteMultipartUpload><Part>', 'not xml', '<Other><Part><PartNumber>1</PartNumber><ETag>x</ETag></Part></Other>']) {
+      const r = await raw(server, { method: 'POST', path: `/${Bucket}/malformed`, query: { uploadId: UploadId }, body });
+      assert.equal(r.status, 400, body);
+      assert.equal(errorCode(r.body), 'MalformedXML', body);
+    }
+  });
+
+  it('CompleteMultipartUpload with x-amz-mp-object-size checks the total size', async () => {
+    const parts = [bytes(4, 1)];
+    const { UploadId, done } = await upload('mpsize', parts);
+    const e = await s3Error(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'mpsize', UploadId, MpuObjectSize: 5, MultipartUpload: { Parts: done } })));
+    assert.equal(e.name, 'InvalidRequest');
+    assert.equal(e.message, "The provided 'x-amz-mp-object-size' header value 5 does not match what was computed: 4");
+    const r = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'mpsize', UploadId, MpuObjectSize: 4, MultipartUpload: { Parts: done } }));
+    assert.equal(r.ETag, multipartEtag(parts));
+  });
+
+  it('UploadPart with a part number out of 1..10000 is InvalidArgument; another key or bucket is NoSuchUpload', async () => {
+    const { UploadId } = await upload('numbers', []);
+    for (const PartNumber of [0, 10001]) {
+      const e = await s3Error(() => s3.send(new UploadPartCommand({ Bucket, Key: 'numbers', UploadId, PartNumber, Body: 'x' })));
+      assert.equal(e.name, 'InvalidArgument');
+      assert.equal(e.message, 'Part number must be an integer between 1 and 10000, inclusive');
+      assert.equal(e.raw.ArgumentName, 'partNumber');
+      assert.equal(e.raw.ArgumentValue, String(PartNumber));
+    }
+    const r = await s3.send(new UploadPartCommand({ Bucket, Key: 'numbers', UploadId, PartNumber: 10000, Body: 'x' }));
+    assert.ok(r.ETag);
+    const other = await s3Error(() => s3.send(new UploadPartCommand({ Bucket, Key: 'numbers-other', UploadId, PartNumber: 1, Body: 'x' })));
+    assert.equal(other.name, 'NoSuchUpload');
+    assert.equal(other.raw.UploadId, UploadId);
+    const Bucket2 = bucketName('mpu2');
+    await s3.send(new CreateBucketCommand({ Bucket: Bucket2 }));
+    const elsewhere = await s3Error(() => s3.send(new UploadPartCommand({ Bucket: Bucket2, Key: 'numbers', UploadId, PartNumber: 1, Body: 'x' })));
+    assert.equal(elsewhere.name, 'NoSuchUpload');
+  });
+
+  it('UploadPart twice with the same number keeps the second; Complete needs its ETag', async () => {
+    const { UploadId, done } = await upload('replace', [bytes(7, 1)]);
+    const second = bytes(9, 2);
+    const r = await s3.send(new UploadPartCommand({ Bucket, Key: 'replace', UploadId, PartNumber: 1, Body: second }));
+    const stale = await s3Error(() => s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'replace', UploadId, MultipartUpload: { Parts: done } })));
+    assert.equal(stale.name, 'InvalidPart');
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'replace', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r.ETag }] } }));
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'replace' }));
+    assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), second);
+  });
+
+  it('GetObject with a range across part boundaries returns the right bytes', async () => {
+    const parts = [bytes(MIN, 1), bytes(MIN, 2), bytes(100, 3)];
+    const { UploadId, done } = await upload('ranges', parts);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'ranges', UploadId, MultipartUpload: { Parts: done } }));
+    const whole = Buffer.concat(parts);
+    for (const [a, b] of [[MIN - 10, MIN + 10], [MIN - 1, 2 * MIN + 50], [0, whole.length - 1]]) {
+      const r = await s3.send(new GetObjectCommand({ Bucket, Key: 'ranges', Range: `bytes=${a}-${b}` }));
+      assert.deepEqual(Buffer.from(await r.Body!.transformToByteArray()), whole.subarray(a, b + 1));
+      assert.equal(r.ContentRange, `bytes ${a}-${b}/${whole.length}`);
+    }
+    const e = await s3Error(() => s3.send(new GetObjectCommand({ Bucket, Key: 'ranges', PartNumber: 4 })));
+    assert.equal(e.status, 416);
+    assert.equal(e.name, 'InvalidPartNumber');
+  });
+
+  it('lib-storage Upload of a multi-part body: bytes and multipart ETag', async () => {
+    const body = Buffer.concat([bytes(5 * 1024 * 1024, 1), bytes(5 * 1024 * 1024, 2), bytes(300 * 1024, 3)]);
+    const up = new Upload({ client: s3, params: { Bucket, Key: 'lib-storage', Body: body }, partSize: 5 * 1024 * 1024, queueSize: 2 });
+    const r = await up.done();
+    const parts = [body.subarray(0, 5 << 20), body.subarray(5 << 20, 10 << 20), body.subarray(10 << 20)];
+    assert.equal(r.ETag, multipartEtag(parts));
+    const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'lib-storage' }));
+    assert.equal(got.ETag, multipartEtag(parts));
+    const back = Buffer.from(await got.Body!.transformToByteArray());
+    assert.equal(createHash('md5').update(back).digest('hex'), createHash('md5').update(body).digest('hex'));
   });
 });
