@@ -39,7 +39,7 @@ export const ListObjectVersions: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   const encodingType = parseEncodingType(ctx);
   const encode = encoderFor(encodingType);
-  const maxKeys = parseMaxKeys(ctx);
+  const maxKeys = parseMaxKeys(ctx, 'max-keys cannot be negative');
   const prefix = param(ctx, 'prefix') ?? '';
   const delimiter = param(ctx, 'delimiter');
   const resume = await resumeVersions(ctx, prefix, delimiter);

@@ -31,14 +31,17 @@ export function param(ctx: RequestContext, name: string): string | undefined {
 }
 
 /**
- * `max-keys`: an integer from 0; more than 1000 is answered with 1000 at most.
- * Empty is the default, as S3 reads empty integer parameters.
+ * `max-keys`: an integer from 0 to 2^31-1; more than 1000 is answered with
+ * 1000 at most; 0 is an empty, untruncated page. Empty is the default, as S3
+ * reads empty integer parameters. ListObjectVersions words a negative value
+ * its own way, as AWS does.
  */
-export function parseMaxKeys(ctx: RequestContext): number {
+export function parseMaxKeys(ctx: RequestContext, negativeMessage?: string): number {
   const raw = ctx.query.get('max-keys');
   if (raw === null || raw === '') return MAX_KEYS;
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) > 2 ** 31 - 1) {
-    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
+  if (negativeMessage && /^-\d+$/.test(raw)) throw new S3Error('InvalidArgument', negativeMessage, { ArgumentName: 'max-keys', ArgumentValue: raw });
+  if (!/^\d+$/.test(raw) || Number(raw) > 2 ** 31 - 1) {
+    throw new S3Error('InvalidArgument', 'Argument maxKeys must be an integer between 0 and 2147483647', { ArgumentName: 'maxKeys', ArgumentValue: raw });
   }
   return Number(raw);
 }

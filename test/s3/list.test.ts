@@ -112,6 +112,10 @@ describe('ListObjectsV2', () => {
     const e = await s3Error(() => s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: -1 })));
     assert.equal(e.status, 400);
     assert.equal(e.name, 'InvalidArgument');
+    assert.equal(e.message, 'Argument maxKeys must be an integer between 0 and 2147483647');
+    assert.equal(e.raw.ArgumentName, 'maxKeys');
+    const big = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 5000 }));
+    assert.equal(big.KeyCount, 2);
   });
 
   it('ListObjectsV2 encoding-type other than url is InvalidArgument (recorded)', async () => {

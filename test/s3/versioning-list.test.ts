@@ -83,6 +83,11 @@ describe('ListObjectVersions', () => {
     assert.equal(both.VersionIdMarker, five.NextVersionIdMarker);
     const lastVersion = await list(b, { MaxKeys: 1, KeyMarker: 'test_2', VersionIdMarker: ids[3] });
     assert.deepEqual(shape(lastVersion, names), { versions: ['test_2@v3'], markers: [], prefixes: [], truncated: false, next: [undefined, undefined] });
+    const negative = await s3Error(() => list(b, { MaxKeys: -1 }));
+    assert.equal(negative.name, 'InvalidArgument');
+    assert.equal(negative.message, 'max-keys cannot be negative');
+    const none = await list(b, { MaxKeys: 0 });
+    assert.deepEqual(shape(none, names), { versions: [], markers: [], prefixes: [], truncated: false, next: [undefined, undefined] });
     const emptyMarker = await list(b, { MaxKeys: 1, KeyMarker: '' });
     assert.deepEqual(shape(emptyMarker, names), { versions: ['test_0@v8*'], markers: [], prefixes: [], truncated: true, next: ['test_0', 'v8'] });
     assert.equal(emptyMarker.KeyMarker, '');
