@@ -7,10 +7,12 @@ import * as copy from './copy.js';
 import * as restore from './restore.js';
 import * as multipartComplete from './multipart-complete.js';
 import * as multipartList from './multipart-list.js';
+import * as lifecycle from './lifecycle.js';
 import * as list from './list.js';
 import * as listVersions from './list-versions.js';
 import * as deleteObjects from './delete-objects.js';
 import * as versioning from './versioning.js';
+import * as encryption from './encryption.js';
 
 /**
  * Every implemented S3 operation, by its AWS name. The router names an
@@ -25,8 +27,10 @@ export const HANDLERS: Record<string, Handler> = {
   ...restore,
   ...multipartComplete,
   ...multipartList,
+  ...lifecycle,
   ...list,
   ...listVersions,
   ...deleteObjects,
   ...versioning,
+  ...encryption,
 } as unknown as Record<string, Handler>;

@@ -9,6 +9,7 @@ import { readManifest } from './read.js';
 import { tagsFromHeader } from './tagging.js';
 import { checkVersionId, isVersioned, newVersionId, readableVersion, writeTarget } from './versions.js';
 import { checksumHeader } from '../util/checksum.js';
+import { partChecksumHeaders } from './multipart.js';
 import { readSse, sseEtag, sseHeaders, writeSse } from './sse.js';
 import { primed } from './sse-blobs.js';
 
@@ -114,6 +115,7 @@ async function prepareRead(ctx: RequestContext) {
   const headers = objectHeaders(v, { versioned: isVersioned(bucket), checksumMode: ctx.headers['x-amz-checksum-mode'] === 'ENABLED' && (allBytes || (partNumber !== undefined && !meta.parts)) });
   if (!whole || partNumber === undefined) delete headers['x-amz-mp-parts-count'];
   if (partNumber !== undefined && meta.parts) headers['x-amz-mp-parts-count'] = meta.parts.length;
+  if (partNumber !== undefined && meta.parts && ctx.headers['x-amz-checksum-mode'] === 'ENABLED') Object.assign(headers, partChecksumHeaders(meta, partNumber));
   if (!ctx.auth.anonymous) {
     for (const [param, name] of RESPONSE_OVERRIDES) {
       const o = ctx.query.get(param);
