@@ -13,6 +13,7 @@ import * as listVersions from './list-versions.js';
 import * as deleteObjects from './delete-objects.js';
 import * as versioning from './versioning.js';
 import * as encryption from './encryption.js';
+import * as encryption from './encryption.js';
 
 /**
  * Every implemented S3 operation, by its AWS name. The router names an
@@ -32,5 +33,6 @@ export const HANDLERS: Record<string, Handler> = {
   ...listVersions,
   ...deleteObjects,
   ...versioning,
+  ...encryption,
   ...encryption,
 } as unknown as Record<string, Handler>;
