@@ -153,4 +153,21 @@ describe('Multipart concurrency', () => {
     assert.equal(versions.length, 1);
     assert.equal(versions[0].versionId, results[0].VersionId);
   });
+  it('UploadPart racing AbortMultipartUpload leaves nothing behind', async () => {
+    for (let round = 0; round < 4; round++) {
+      const Key = `race-abort-part-${round}`;
+      const before = await blobsOnDisk();
+      const UploadId = await create(Key);
+      await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: bytes(MIN, round) }));
+      const [abort, late] = await Promise.allSettled([
+        s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })),
+        s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: bytes(MIN * 4, round) })),
+      ]);
+      assert.equal(abort.status, 'fulfilled');
+      if (late.status === 'rejected') assert.equal(late.reason.name, 'NoSuchUpload');
+      const e = await s3Error(() => s3.send(new ListPartsCommand({ Bucket, Key, UploadId })));
+      assert.equal(e.name, 'NoSuchUpload');
+      assert.equal(await blobsOnDisk(), before);
+    }
+  });
 });

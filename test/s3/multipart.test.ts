@@ -227,4 +227,31 @@ describe('CompleteMultipartUpload', () => {
     const back = Buffer.from(await got.Body!.transformToByteArray());
     assert.equal(createHash('md5').update(back).digest('hex'), createHash('md5').update(body).digest('hex'));
   });
+  it('UploadPart declaring more than 5 GiB is EntityTooLarge before any byte is read', async () => {
+    const { UploadId } = await upload('huge', []);
+    const size = 5 * 1024 ** 3 + 1;
+    const r = await raw(server, { method: 'PUT', path: `/${Bucket}/huge`, query: { partNumber: '1', uploadId: UploadId }, headers: { 'content-length': String(size) }, payloadHash: 'UNSIGNED-PAYLOAD' });
+    assert.equal(r.status, 400);
+    assert.equal(errorCode(r.body), 'EntityTooLarge');
+    assert.match(r.body, new RegExp(`<ProposedSize>${size}</ProposedSize>`));
+  });
+});
+
+describe('CompleteMultipartUpload retry window', () => {
+  it('CompleteMultipartUpload retried after the window is NoSuchUpload', async () => {
+    const { s3, close } = await liveServer({ completeRetryWindowMs: 0 });
+    try {
+      const Bucket = bucketName('mpw');
+      await s3.send(new CreateBucketCommand({ Bucket }));
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'k' }));
+      const { ETag } = await s3.send(new UploadPartCommand({ Bucket, Key: 'k', UploadId, PartNumber: 1, Body: 'x' }));
+      const input = { Bucket, Key: 'k', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } };
+      await s3.send(new CompleteMultipartUploadCommand(input));
+      await new Promise((ok) => setTimeout(ok, 5));
+      const e = await s3Error(() => s3.send(new CompleteMultipartUploadCommand(input)));
+      assert.equal(e.name, 'NoSuchUpload');
+    } finally {
+      await close();
+    }
+  });
 });
