@@ -263,16 +263,27 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
+  /**
+   * One lower bound on `key` (the greatest of prefix, fromKey and afterKey in
+   * byte order), so the index range starts where the page does: given several,
+   * SQLite may range over the smallest and filter its way to the page.
+   */
   async listVersions(bucket: string, q: ListVersionsQuery) {
     const where = ['bucket = ?'];
     const args: unknown[] = [bucket];
     if (q.latestOnly) where.push('is_latest = 1 AND delete_marker = 0');
-    addPrefix(where, args, q.prefix);
-    if (q.fromKey !== undefined) {
+    const lows = [q.prefix, q.fromKey, q.afterKey].filter((k): k is string => k !== undefined);
+    const low = lows.reduce<string | undefined>((a, b) => (a === undefined || Buffer.compare(Buffer.from(b), Buffer.from(a)) > 0 ? b : a), undefined);
+    if (low !== undefined) {
       where.push('key >= ?');
-      args.push(q.fromKey);
+      args.push(low);
     }
-    if (q.afterKey !== undefined) {
+    const end = q.prefix ? prefixEnd(q.prefix) : undefined;
+    if (end !== undefined) {
+      where.push('key < ?');
+      args.push(end);
+    }
+    if (q.afterKey !== undefined && q.afterKey === low) {
       if (q.afterSeq !== undefined) {
         where.push('(key > ? OR (key = ? AND seq < ?))');
         args.push(q.afterKey, q.afterKey, q.afterSeq);
