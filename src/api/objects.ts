@@ -103,8 +103,9 @@ async function prepareRead(ctx: RequestContext) {
     throw e;
   }
   const meta = metaOf(v);
-  if (ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !(meta.restore && !meta.restore.ongoing && meta.restore.expiry > Date.now())) {
-    throw new S3Error('InvalidObjectState', undefined, { StorageClass: meta.storageClass });
+  // An unrestored archived object can be HEADed (to read x-amz-restore), not read (recorded).
+  if (ctx.method !== 'HEAD' && ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !(meta.restore && !meta.restore.ongoing && meta.restore.expiry > Date.now())) {
+    throw new S3Error('InvalidObjectState', undefined, { StorageClass: meta.storageClass }, { 'x-amz-storage-class': meta.storageClass! });
   }
   const sse = readSse(ctx, meta.encryption, { body: ctx.method !== 'HEAD' });
   checkReadConditions(ctx, v);
