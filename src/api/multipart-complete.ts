@@ -237,6 +237,7 @@ async function complete(ctx: RequestContext, bucket: BucketRow, plan: Plan, fing
   try {
     version = await ctx.deps.meta.completeUpload({
       uploadId: plan.uploadId, bucket: bucket.name, key: plan.key, versionId, mode, fingerprint,
+      // The store records the answer after build() ran in the same transaction: read it lazily.
       get result() {
         return result as unknown as Record<string, unknown>;
       },
@@ -259,6 +260,15 @@ async function complete(ctx: RequestContext, bucket: BucketRow, plan: Plan, fing
   return answer(ctx, { ...result!, etag: version.etag });
 }
 
+/**
+ * Order of checks: the upload (or a retry of a completed one), the checksum
+ * mode and declared checksum, the body (InvalidRequest, MalformedXML,
+ * InvalidPartOrder); then, in the transaction, each part (InvalidPart,
+ * checksums, EntityTooSmall), the total size, the full-object checksum and
+ * the preconditions. Work past the body may answer late through
+ * {@link longRunning}.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+ */
 export const CompleteMultipartUpload: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   const key = ctx.key!;
