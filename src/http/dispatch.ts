@@ -7,6 +7,7 @@ import { address, route, type Target } from './router.js';
 import { errorResponse, send } from './respond.js';
 import { HANDLERS } from '../api/index.js';
 import { authorize } from '../api/access.js';
+import { actualRequestCors } from '../api/cors.js';
 
 const MAX_KEY_BYTES = 1024;
 
@@ -44,6 +45,18 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
+  let body: DecodedBody | undefined;
+  let timedOut = false;
+  // A body that stalls past requestTimeoutMs fails the handler's read with RequestTimeout (answered, then the
+  // connection closed); with no body being read, the idle socket is simply closed.
+  req.on('timeout', () => {
+    if (body && !body.readableEnded && !body.destroyed) {
+      timedOut = true;
+      body.destroy(new S3Error('RequestTimeout'));
+    } else {
+      req.socket.destroy();
+    }
+  });
   try {
     let addr;
     try {
@@ -58,12 +71,13 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
     const named = method === 'OPTIONS' ? 'PreflightRequest' : route({ method, target, query, headers: req.headers });
     if (!named) throw new S3Error('MethodNotAllowed', undefined, { Method: method, ResourceType: target.toUpperCase() });
     op = named;
-    const auth: AuthResult = await deps.auth.authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders });
+    // A preflight carries no credentials (a browser sends it before the signed request, to the same URL).
+    const auth: AuthResult = op === 'PreflightRequest' ? { anonymous: true, payload: { kind: 'unsigned' } }
+      : await deps.auth.authenticate({ method, rawPath, rawQuery, headers: req.headers, rawHeaders: req.rawHeaders });
     const principal = auth.credentials ? deps.accounts.account(auth.credentials.accountId) : undefined;
     if (addr.key !== undefined && Buffer.byteLength(addr.key) > MAX_KEY_BYTES) {
       throw new S3Error('KeyTooLongError', undefined, { MaxSizeAllowed: MAX_KEY_BYTES, Size: Buffer.byteLength(addr.key) });
     }
-    let body: DecodedBody | undefined;
     ctx = {
       op, requestId, hostId, method, bucket: addr.bucket, key: addr.key, resource, query, headers: req.headers, secure,
       remoteAddress: req.socket.remoteAddress ?? '', auth, principal, deps, signal: abort.signal,
@@ -80,6 +94,11 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
   } catch (e) {
     response = toErrorResponse(deps, e, resource, requestId, hostId, head, op);
   }
+  if (op !== 'PreflightRequest' && req.headers.origin !== undefined) {
+    const cors = actualRequestCors(ctx?.bucketRow, req.method ?? 'GET', req.headers);
+    if (cors) response = { ...response, headers: { ...response.headers, ...cors } };
+  }
+  if (timedOut) res.setHeader('connection', 'close');
   try {
     await send(res, response, head);
   } catch (e) {
