@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from './types.js';
 
 const WRITE_GRANULE = 1 << 20;
@@ -36,6 +36,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   read(id: string, start: number, end: number): Readable {
+    if (end <= start) return Readable.from([]);
     return createReadStream(this.path(id), { start, end: end - 1, highWaterMark: WRITE_GRANULE });
   }
 

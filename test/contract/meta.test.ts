@@ -1,0 +1,233 @@
+/**
+ * The MetaStore contract: every implementation runs this same suite. To add
+ * one (PostgreSQL), push a factory onto STORES; the suite must pass unchanged.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteMetaStore } from '../../src/meta/sqlite/store.js';
+import { BlobGone, type MetaStore, type NewBlob, type VersionInput, type VersionRow } from '../../src/meta/types.js';
+
+interface StoreFactory {
+  name: string;
+  open(): Promise<{ store: MetaStore; reopen?: () => Promise<MetaStore>; cleanup(): Promise<void> }>;
+}
+
+export const STORES: StoreFactory[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-contract-'));
+      const file = join(dir, 'meta.sqlite');
+      let store: MetaStore = new SqliteMetaStore(file);
+      return {
+        store,
+        reopen: async () => {
+          await store.close();
+          store = new SqliteMetaStore(file);
+          return store;
+        },
+        cleanup: async () => {
+          await store.close().catch(() => undefined);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+let n = 0;
+const blob = (size = 10): NewBlob => ({ id: `f${(++n).toString(16).padStart(30, '0')}`, size, md5: 'm' });
+const version = (b: NewBlob | undefined, over: Partial<VersionInput> = {}): VersionInput => ({
+  deleteMarker: false, size: b?.size ?? 0, etag: `e${n}`, lastModified: Date.now(), manifest: b ? [{ blob: b.id, off: 0, len: b.size }] : [], meta: {}, ...over,
+});
+const bucketRow = (name: string) => ({ name, ownerId: '123456789012', createdAt: Date.now(), region: 'us-east-1', versioning: '' as const, config: {} });
+
+for (const factory of STORES) {
+  describe(`MetaStore contract: ${factory.name}`, () => {
+    let store: MetaStore;
+    let reopen: (() => Promise<MetaStore>) | undefined;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      ({ store, reopen, cleanup } = await factory.open());
+      await store.createBucket(bucketRow('b'));
+    });
+    after(() => cleanup());
+
+    it('createBucket creates once and reports the existing row after', async () => {
+      assert.deepEqual(await store.createBucket(bucketRow('c1')), { created: true });
+      const again = await store.createBucket({ ...bucketRow('c1'), region: 'eu-west-1' });
+      assert.equal(again.created, false);
+      assert.equal(again.created === false && again.existing.region, 'us-east-1');
+      assert.equal((await store.getBucket('c1'))?.ownerId, '123456789012');
+      assert.equal(await store.getBucket('nope'), undefined);
+    });
+
+    it('listBuckets lists by name, optionally by owner', async () => {
+      await store.createBucket({ ...bucketRow('c3'), ownerId: 'other' });
+      const all = (await store.listBuckets()).map((b) => b.name);
+      assert.deepEqual(all, [...all].sort());
+      assert.ok(all.includes('c3'));
+      assert.ok(!(await store.listBuckets('123456789012')).some((b) => b.name === 'c3'));
+    });
+
+    it('updateBucket sets and removes config entries and versioning; false for a missing bucket', async () => {
+      await store.createBucket(bucketRow('c2'));
+      assert.equal(await store.updateBucket('c2', { versioning: 'Enabled', config: { tagging: [['a', 'b']], policy: 'p' } }), true);
+      await store.updateBucket('c2', { config: { policy: undefined } });
+      const b = await store.getBucket('c2');
+      assert.equal(b?.versioning, 'Enabled');
+      assert.deepEqual(b?.config, { tagging: [['a', 'b']] });
+      assert.equal(await store.updateBucket('missing', { versioning: 'Enabled' }), false);
+    });
+
+    it('deleteBucket: missing, not-empty with a version or an upload, deleted when empty', async () => {
+      assert.equal(await store.deleteBucket('never'), 'missing');
+      await store.createBucket(bucketRow('d1'));
+      await store.putVersion({ bucket: 'd1', key: 'k', versionId: 'null', mode: 'replace-null', newBlobs: [], version: version(undefined) });
+      assert.equal(await store.deleteBucket('d1'), 'not-empty');
+      await store.deleteVersion('d1', 'k', 'null');
+      await store.createUpload({ uploadId: 'u-d1', bucket: 'd1', key: 'k', initiated: Date.now(), meta: {} });
+      assert.equal(await store.deleteBucket('d1'), 'not-empty');
+      await store.abortUpload('u-d1');
+      assert.equal(await store.deleteBucket('d1'), 'deleted');
+      assert.equal(await store.getBucket('d1'), undefined);
+    });
+
+    it('putVersion in replace-null mode replaces the null version and frees its blob after the grace period', async () => {
+      const b1 = blob();
+      const b2 = blob();
+      await store.putVersion({ bucket: 'b', key: 'r', versionId: 'null', mode: 'replace-null', newBlobs: [b1], version: version(b1, { etag: 'one' }) });
+      assert.equal((await store.getBlob(b1.id))?.refs, 1);
+      const { dropped } = await store.putVersion({ bucket: 'b', key: 'r', versionId: 'null', mode: 'replace-null', newBlobs: [b2], version: version(b2, { etag: 'two' }) });
+      assert.equal(dropped?.etag, 'one');
+      assert.equal((await store.getVersion('b', 'r'))?.etag, 'two');
+      assert.equal((await store.getBlob(b1.id))?.refs, 0);
+      assert.deepEqual(await store.takeGarbage(Date.now() - 60_000, 100), [], 'not before the grace period');
+      const garbage = await store.takeGarbage(Date.now() + 1, 100);
+      assert.deepEqual(garbage.map((g) => g.id), [b1.id]);
+      assert.equal(await store.getBlob(b1.id), undefined);
+      assert.equal((await store.getBlob(b2.id))?.refs, 1);
+    });
+
+    it('putVersion check runs in the transaction: a throw writes nothing, not even the new blobs', async () => {
+      const b1 = blob();
+      await assert.rejects(
+        store.putVersion({ bucket: 'b', key: 'chk', versionId: 'null', mode: 'replace-null', newBlobs: [b1], version: version(b1), check: () => { throw new Error('refused'); } }),
+        /refused/,
+      );
+      assert.equal(await store.getVersion('b', 'chk'), undefined);
+      assert.equal(await store.getBlob(b1.id), undefined);
+      assert.equal((await store.knownBlobs([b1.id])).size, 0);
+    });
+
+    it('putVersion referencing a blob that does not exist fails with BlobGone and writes nothing', async () => {
+      const ghost = blob();
+      await assert.rejects(
+        store.putVersion({ bucket: 'b', key: 'ghost', versionId: 'null', mode: 'replace-null', newBlobs: [], version: version(ghost) }),
+        (e: unknown) => e instanceof BlobGone,
+      );
+      assert.equal(await store.getVersion('b', 'ghost'), undefined);
+    });
+
+    it('conditional writes are atomic: of 20 concurrent create-if-absent writes exactly one wins', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => {
+        const b = blob();
+        return store.putVersion({
+          bucket: 'b', key: 'race', versionId: 'null', mode: 'replace-null', newBlobs: [b], version: version(b, { etag: `w${i}` }),
+          check: (cur: VersionRow | undefined) => { if (cur) throw new Error('exists'); },
+        });
+      }));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    });
+
+    it('append mode keeps every version; the newest is latest; deleting it promotes the next', async () => {
+      for (const id of ['v1', 'v2', 'v3']) {
+        const b = blob();
+        await store.putVersion({ bucket: 'b', key: 'multi', versionId: id, mode: 'append', newBlobs: [b], version: version(b, { etag: id }) });
+      }
+      assert.equal((await store.getVersion('b', 'multi'))?.versionId, 'v3');
+      assert.equal((await store.getVersion('b', 'multi', 'v1'))?.etag, 'v1');
+      const listed = await store.listVersions('b', { prefix: 'multi', latestOnly: false, limit: 10 });
+      assert.deepEqual(listed.map((v) => [v.versionId, v.isLatest]), [['v3', true], ['v2', false], ['v1', false]]);
+      const gone = await store.deleteVersion('b', 'multi', 'v3');
+      assert.equal(gone?.versionId, 'v3');
+      assert.equal((await store.getVersion('b', 'multi'))?.versionId, 'v2');
+      assert.equal(await store.deleteVersion('b', 'multi', 'nope'), undefined);
+    });
+
+    it('listVersions orders keys by UTF-8 bytes and honours prefix, afterKey and limit', async () => {
+      const keys = ['l/b', 'l/a', 'l/ä', 'l/z', 'l/A', 'l/😀', 'l/\uffff'];
+      for (const key of keys) await store.putVersion({ bucket: 'b', key, versionId: 'null', mode: 'replace-null', newBlobs: [], version: version(undefined) });
+      const all = await store.listVersions('b', { prefix: 'l/', latestOnly: true, limit: 100 });
+      const expected = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      assert.deepEqual(all.map((v) => v.key), expected);
+      const page = await store.listVersions('b', { prefix: 'l/', afterKey: expected[1], latestOnly: true, limit: 2 });
+      assert.deepEqual(page.map((v) => v.key), expected.slice(2, 4));
+    });
+
+    it('updateVersionMeta patches meta in place and removes undefined fields', async () => {
+      await store.putVersion({ bucket: 'b', key: 'm', versionId: 'null', mode: 'replace-null', newBlobs: [], version: version(undefined, { meta: { a: 1, tags: [['x', 'y']] } }) });
+      assert.equal(await store.updateVersionMeta('b', 'm', 'null', { tags: undefined, b: 2 }), true);
+      assert.deepEqual((await store.getVersion('b', 'm'))?.meta, { a: 1, b: 2 });
+      assert.equal(await store.updateVersionMeta('b', 'none', 'null', {}), false);
+    });
+
+    it('parts hold references: replacing a part frees the old blob; abort frees them all', async () => {
+      await store.createUpload({ uploadId: 'u1', bucket: 'b', key: 'mp', initiated: Date.now(), meta: {} });
+      const p1 = blob();
+      const p1b = blob();
+      const p2 = blob();
+      const part = (num: number, b: NewBlob) => ({ uploadId: 'u1', partNumber: num, size: b.size, etag: b.id, lastModified: Date.now(), manifest: [{ blob: b.id, off: 0, len: b.size }], meta: {} });
+      await store.putPart({ part: part(1, p1), newBlobs: [p1] });
+      const { replaced } = await store.putPart({ part: part(1, p1b), newBlobs: [p1b] });
+      assert.equal(replaced?.etag, p1.id);
+      await store.putPart({ part: part(2, p2), newBlobs: [p2] });
+      assert.equal((await store.getBlob(p1.id))?.refs, 0);
+      assert.deepEqual((await store.listParts('u1', 0, 10)).map((p) => p.partNumber), [1, 2]);
+      assert.deepEqual((await store.listParts('u1', 1, 10)).map((p) => p.partNumber), [2]);
+      assert.equal(await store.abortUpload('u1'), true);
+      assert.equal(await store.getUpload('u1'), undefined);
+      assert.equal((await store.getBlob(p1b.id))?.refs, 0);
+      assert.equal((await store.getBlob(p2.id))?.refs, 0);
+      assert.equal(await store.abortUpload('u1'), false);
+    });
+
+    it('completeUpload writes the built version, drops the upload and keeps shared blobs referenced', async () => {
+      await store.createUpload({ uploadId: 'u2', bucket: 'b', key: 'done', initiated: Date.now(), meta: {} });
+      const p = blob(5);
+      await store.putPart({ part: { uploadId: 'u2', partNumber: 1, size: 5, etag: 'pe', lastModified: Date.now(), manifest: [{ blob: p.id, off: 0, len: 5 }], meta: {} }, newBlobs: [p] });
+      const v = await store.completeUpload({
+        uploadId: 'u2', bucket: 'b', key: 'done', versionId: 'null', mode: 'replace-null', fingerprint: 'fp', result: { ok: true },
+        build: (upload, parts) => {
+          assert.ok(upload);
+          return version(undefined, { size: 5, etag: 'x-1', manifest: parts.get(1)!.manifest });
+        },
+      });
+      assert.equal(v.etag, 'x-1');
+      assert.equal(await store.getUpload('u2'), undefined);
+      assert.equal((await store.getBlob(p.id))?.refs, 1);
+      assert.deepEqual((await store.getCompleted('u2'))?.result, { ok: true });
+      await store.pruneCompleted(Date.now() + 1);
+      assert.equal(await store.getCompleted('u2'), undefined);
+    });
+
+    it('knownBlobs tells which ids metadata knows', async () => {
+      const b1 = blob();
+      await store.putVersion({ bucket: 'b', key: 'kb', versionId: 'null', mode: 'replace-null', newBlobs: [b1], version: version(b1) });
+      const unknown = blob().id;
+      assert.deepEqual([...(await store.knownBlobs([b1.id, unknown]))], [b1.id]);
+    });
+
+    it('committed writes survive closing and reopening the store', async (t) => {
+      if (!reopen) return t.skip('this store cannot be reopened');
+      const b1 = blob();
+      await store.putVersion({ bucket: 'b', key: 'durable', versionId: 'null', mode: 'replace-null', newBlobs: [b1], version: version(b1, { etag: 'kept' }) });
+      store = await reopen!();
+      assert.equal((await store.getVersion('b', 'durable'))?.etag, 'kept');
+      assert.equal((await store.getBlob(b1.id))?.refs, 1);
+    });
+  });
+}
