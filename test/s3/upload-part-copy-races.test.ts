@@ -162,7 +162,7 @@ describe('UploadPartCopy under concurrency', () => {
     let hook: { restore: () => void };
     before(async () => {
       await s3.send(new PutObjectCommand({ Bucket, Key: 'slow-src', Body: 'slow but sure' }));
-      hook = interpose('getVersion', () => sleep(1300));
+      hook = interpose('getVersion', async () => { await sleep(1300); });
     });
     after(() => hook.restore());
 
