@@ -7,7 +7,7 @@ import { BlobGone, type BucketRow, type Extent, type UploadRow } from '../meta/t
 import { createChecksummer, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksum.js';
 import { checkWriteConditions, writeConditions, type WriteConditions } from './conditions.js';
 import {
-  checkDestinationOwner, checkSourceEncryption, copyRangeHeader, copySourceVersionHeader, parseCopySource, refuseEncryptedDestination,
+  checkDestinationOwner, copyRangeHeader, copySourceVersionHeader, parseCopySource,
   requestCharged, resolveCopyRange, resolveSource, type CopySource, type ResolvedSource,
 } from './copy-source.js';
 import { SOURCE_PREFIX } from '../crypto/ssec.js';
@@ -15,7 +15,8 @@ import { MAX_PART_SIZE, parsePartNumberParam, uploadMetaOf, uploadOf, uploadStil
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
 import { forEachChunk, sliceManifest } from './read.js';
 import { tagsFromHeader, type Tags } from './tagging.js';
-import { customerKeyOf, partSse, writeSse, type SseMeta } from './sse.js';
+import { customerKeyOf, partSse, sseEtag, sseHeaders, sseOf, writeSse, type SseMeta, type SseReadKeys, type WriteSse } from './sse.js';
+import { copyExtents, copyObjectSse, copySourceKeys, hidesMd5 } from './sse-copy.js';
 import { isVersioned, writeTarget } from './versions.js';
 
 /**
@@ -25,7 +26,9 @@ import { isVersioned, writeTarget } from './versions.js';
  * only data cost is one read pass to compute the MD5 (and a flexible
  * checksum) of the copied bytes, skipped when the MD5 is already known: the
  * source's own MD5 ETag for a whole single-part source, or the stored MD5 of
- * a blob the range covers exactly. If the source's blobs were collected
+ * a blob the range covers exactly. Encrypted sources and destinations
+ * rewrap data keys instead of re-encrypting (api/sse-copy.ts); only
+ * plaintext copied into an encrypted destination is written again. If the source's blobs were collected
  * between the read and the commit (`BlobGone`), the source is read again and
  * the copy retried, so the result is always the old or the new source, whole.
  */
@@ -49,7 +52,7 @@ interface Digest {
  * exactly one whole blob whose MD5 is stored. A blob that vanished while
  * being read (collected after its last reference went) reads as BlobGone.
  */
-async function digestOf(deps: Deps, extents: Extent[], want: { md5: boolean; algorithm?: ChecksumAlgorithm }): Promise<Digest> {
+async function digestOf(deps: Deps, extents: Extent[], want: { md5: boolean; algorithm?: ChecksumAlgorithm }, keys?: SseReadKeys): Promise<Digest> {
   if (!want.md5 && !want.algorithm) return {};
   if (want.md5 && !want.algorithm && extents.length === 1 && extents[0].off === 0) {
     const blob = await deps.meta.getBlob(extents[0].blob);
@@ -61,7 +64,7 @@ async function digestOf(deps: Deps, extents: Extent[], want: { md5: boolean; alg
     await forEachChunk(deps, extents, (chunk) => {
       md5?.update(chunk);
       sum?.update(chunk);
-    });
+    }, keys);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || /^inline blob .* missing$/.test(err.message ?? '')) throw new BlobGone(extents[0]?.blob ?? '');
@@ -73,7 +76,8 @@ async function digestOf(deps: Deps, extents: Extent[], want: { md5: boolean; alg
 /** The source's MD5 when its ETag is one: a single-part object's ETag is the MD5 of its bytes. */
 function knownMd5(s: ResolvedSource, start: number, end: number): string | undefined {
   const whole = start === 0 && end === s.v.size;
-  return whole && !s.meta.parts && /^[0-9a-f]{32}$/.test(s.v.etag) ? s.v.etag : undefined;
+  // An SSE-C or SSE-KMS source's ETag is not the MD5 of its bytes.
+  return whole && !s.meta.parts && !hidesMd5(sseOf(s.meta)) && /^[0-9a-f]{32}$/.test(s.v.etag) ? s.v.etag : undefined;
 }
 
 /** The source's stored full-object checksum, when it is the one wanted for the whole source. */
@@ -83,11 +87,18 @@ function knownChecksum(s: ResolvedSource, start: number, end: number, algorithm:
   return whole && c && c.type === 'FULL_OBJECT' && c.algorithm === algorithm ? c.value : undefined;
 }
 
-/** MD5 and checksum of source bytes [start, end), reusing what the source already knows. */
-async function digestRange(deps: Deps, s: ResolvedSource, extents: Extent[], start: number, end: number, algorithm?: ChecksumAlgorithm) {
-  const md5 = knownMd5(s, start, end);
+/**
+ * MD5 and checksum of source bytes [start, end), reusing what the source
+ * already knows; encrypted extents are read with the source's `keys`. The
+ * ETag of an SSE-C or SSE-KMS destination is no MD5 (api/sse.ts sseEtag): none is computed.
+ */
+async function digestRange(
+  deps: Deps, s: ResolvedSource, extents: Extent[], start: number, end: number, algorithm?: ChecksumAlgorithm,
+  enc: { keys?: SseReadKeys; dest?: WriteSse } = {},
+) {
+  const md5 = hidesMd5(enc.dest?.meta) ? sseEtag(enc.dest!.meta, Buffer.alloc(0)) : knownMd5(s, start, end);
   const checksum = algorithm ? knownChecksum(s, start, end, algorithm) : undefined;
-  const d = await digestOf(deps, extents, { md5: md5 === undefined, algorithm: checksum === undefined ? algorithm : undefined });
+  const d = await digestOf(deps, extents, { md5: md5 === undefined, algorithm: checksum === undefined ? algorithm : undefined }, enc.keys);
   return { md5: md5 ?? d.md5!, checksum: checksum ?? d.checksum };
 }
 
@@ -128,32 +139,38 @@ export const UploadPartCopy: Handler = async (ctx) => {
   const range = copyRangeHeader(ctx);
   customerKeyOf(ctx, SOURCE_PREFIX);
   const upload = await uploadOf(ctx);
-  refuseEncryptedDestination(partSse(ctx, uploadMetaOf(upload).object.encryption as SseMeta | undefined));
-  return longRunning(ctx, withSource(ctx, src, (s) => copyPart(ctx, bucket, upload, partNumber, s, range)));
+  const dest = partSse(ctx, uploadMetaOf(upload).object.encryption as SseMeta | undefined);
+  return longRunning(ctx, withSource(ctx, src, (s) => copyPart(ctx, bucket, upload, partNumber, s, range, dest)));
 };
 
 async function copyPart(
   ctx: RequestContext, bucket: BucketRow, upload: UploadRow, partNumber: number, s: ResolvedSource,
-  range: { first: number; last: number } | undefined,
+  range: { first: number; last: number } | undefined, dest: WriteSse | undefined,
 ) {
-  checkSourceEncryption(ctx, s);
+  const keys = copySourceKeys(ctx, s);
   const { start, end } = resolveCopyRange(ctx, range, s.v.size);
   if (end - start > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: end - start, MaxSizeAllowed: MAX_PART_SIZE });
   const manifest = sliceManifest(s.v.manifest, start, end);
   const algorithm = uploadMetaOf(upload).checksumAlgorithm;
-  const { md5, checksum } = await digestRange(ctx.deps, s, manifest, start, end, algorithm);
+  const { md5, checksum } = await digestRange(ctx.deps, s, manifest, start, end, algorithm, { keys, dest });
+  const copied = await copyExtents(ctx, manifest, keys, dest);
   const lastModified = Date.now();
   const meta: PartMeta = checksum ? { checksum } : {};
-  await ctx.deps.meta.putPart({
-    part: { uploadId: upload.uploadId, partNumber, size: end - start, etag: md5, lastModified, manifest, meta },
-    newBlobs: [],
-    check: uploadStillThere(upload.uploadId),
-  });
+  try {
+    await ctx.deps.meta.putPart({
+      part: { uploadId: upload.uploadId, partNumber, size: end - start, etag: md5, lastModified, manifest: copied.manifest, meta },
+      newBlobs: copied.newBlobs,
+      check: uploadStillThere(upload.uploadId),
+    });
+  } catch (e) {
+    await copied.discard();
+    throw e;
+  }
   ctx.deps.jobs.collectSoon();
   const xml = xmlDocument('CopyPartResult', {
     ETag: quoteEtag(md5), LastModified: new Date(lastModified).toISOString(), ...checksumElement(algorithm, checksum),
   });
-  return { headers: { ...copySourceVersionHeader(s), ...requestCharged(ctx, bucket, s.bucket) }, xml };
+  return { headers: { ...copySourceVersionHeader(s), ...requestCharged(ctx, bucket, s.bucket), ...sseHeaders(ctx, dest?.meta, dest?.customer) }, xml };
 }
 
 /** `x-amz-metadata-directive` / `x-amz-tagging-directive`: COPY (default) or REPLACE. */
@@ -184,6 +201,8 @@ interface CopyObjectRequest {
   tags?: Tags;
   conditions: WriteConditions;
   checksum?: ChecksumAlgorithm;
+  /** The destination encryption the request or the bucket asks for. */
+  sse?: WriteSse;
 }
 
 /**
@@ -212,7 +231,7 @@ export const CopyObject: Handler = async (ctx) => {
   };
   if (req.tagging === 'REPLACE') req.tags = tagsFromHeader(ctx.headers['x-amz-tagging']);
   customerKeyOf(ctx, SOURCE_PREFIX);
-  refuseEncryptedDestination(writeSse(ctx, bucket));
+  req.sse = writeSse(ctx, bucket);
   return longRunning(ctx, withSource(ctx, req.src, (s) => copyObject(ctx, req, s)));
 };
 
@@ -253,24 +272,33 @@ function copiedMeta(req: CopyObjectRequest, s: ResolvedSource): StoredMeta {
 }
 
 async function copyObject(ctx: RequestContext, req: CopyObjectRequest, s: ResolvedSource) {
-  checkSourceEncryption(ctx, s);
+  const keys = copySourceKeys(ctx, s);
   if (s.v.size > MAX_COPY_SOURCE_SIZE) {
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_SOURCE_SIZE}`);
   }
   checkInPlace(ctx, req, s);
   const meta = copiedMeta(req, s);
+  const dest = copyObjectSse(ctx, req.sse, s);
+  if (dest) meta.encryption = dest.meta;
   const algorithm = req.checksum ?? s.meta.checksum?.algorithm;
-  const { md5, checksum } = await digestRange(ctx.deps, s, s.v.manifest, 0, s.v.size, algorithm);
+  const { md5, checksum } = await digestRange(ctx.deps, s, s.v.manifest, 0, s.v.size, algorithm, { keys, dest });
   if (algorithm && checksum) meta.checksum = { algorithm, type: 'FULL_OBJECT', value: checksum };
+  const copied = await copyExtents(ctx, s.v.manifest, keys, dest);
   const { versionId, mode } = writeTarget(req.bucket);
   const lastModified = Date.now();
-  await ctx.deps.meta.putVersion({
-    bucket: req.bucket.name, key: req.key, versionId, mode, newBlobs: [],
-    version: { deleteMarker: false, size: s.v.size, etag: md5, lastModified, manifest: s.v.manifest, meta },
-    check: (current) => checkWriteConditions(req.conditions, req.key, current),
-  });
+  try {
+    await ctx.deps.meta.putVersion({
+      bucket: req.bucket.name, key: req.key, versionId, mode, newBlobs: copied.newBlobs,
+      version: { deleteMarker: false, size: s.v.size, etag: md5, lastModified, manifest: copied.manifest, meta },
+      check: (current) => checkWriteConditions(req.conditions, req.key, current),
+    });
+  } catch (e) {
+    await copied.discard();
+    throw e;
+  }
   ctx.deps.jobs.collectSoon();
   const headers: Record<string, string> = { ...copySourceVersionHeader(s), ...requestCharged(ctx, req.bucket, s.bucket) };
+  Object.assign(headers, sseHeaders(ctx, dest?.meta, dest?.customer, { context: true }));
   if (isVersioned(req.bucket)) headers['x-amz-version-id'] = versionId;
   const xml = xmlDocument('CopyObjectResult', {
     ETag: quoteEtag(md5), LastModified: new Date(lastModified).toISOString(),
