@@ -2,6 +2,7 @@ import { S3Error } from '../errors.js';
 import { bucketOf, type Handler, type RequestContext } from '../http/context.js';
 import { parseXml, xmlDocument } from '../http/xml.js';
 import { readBody } from './body.js';
+import { newBucketAccessConfig } from './acl-bucket.js';
 import { tagsFromXml, tagsXml, type Tags } from './tagging.js';
 
 /**
@@ -69,7 +70,7 @@ export const CreateBucket: Handler = async (ctx) => {
   if (!validBucketName(name)) throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
   const region = requestedRegion(ctx, await readBody(ctx));
   const principal = ctx.principal!;
-  const r = await ctx.deps.meta.createBucket({ name, ownerId: principal.accountId, createdAt: Date.now(), region, versioning: '', config: {} });
+  const r = await ctx.deps.meta.createBucket({ name, ownerId: principal.accountId, createdAt: Date.now(), region, versioning: '', config: newBucketAccessConfig(ctx) });
   if (!r.created) {
     if (r.existing.ownerId !== principal.accountId) throw new S3Error('BucketAlreadyExists', undefined, { BucketName: name });
     if (r.existing.region !== 'us-east-1' || region !== 'us-east-1') throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: name });

@@ -2,7 +2,7 @@ import { S3Error } from '../errors.js';
 import { header, type RequestContext } from '../http/context.js';
 import type { BucketRow, VersionRow } from '../meta/types.js';
 import { SOURCE_PREFIX } from '../crypto/ssec.js';
-import { checkExpectedOwner } from './access.js';
+import { authorizeSourceRead, checkExpectedOwner } from './access.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { ARCHIVE_CLASSES, metaOf, type StoredMeta } from './object-meta.js';
 import { parseCopyRange } from './range.js';
@@ -123,7 +123,7 @@ export function isRestored(meta: StoredMeta, now = Date.now()): boolean {
 export async function resolveSource(ctx: RequestContext, src: CopySource): Promise<ResolvedSource> {
   const bucket = await ctx.deps.meta.getBucket(src.bucket);
   if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: src.bucket });
-  if (!ctx.principal || bucket.ownerId !== ctx.principal.accountId) throw new S3Error('AccessDenied');
+  await authorizeSourceRead(ctx, bucket, src.key, src.versionId);
   checkExpectedOwner(ctx, 'x-amz-source-expected-bucket-owner', bucket.ownerId);
   const versionId = src.versionId === undefined ? undefined : checkVersionId(bucket, src.versionId);
   const v = await ctx.deps.meta.getVersion(bucket.name, src.key, versionId);

@@ -6,6 +6,7 @@ import { checksumBase64, checksumHeader } from '../util/checksum.js';
 import { readBody } from './body.js';
 import { checksumRequest } from './ingest.js';
 import { deleteOne } from './objects.js';
+import { authorizeKey } from './access.js';
 
 /**
  * DeleteObjects (POST ?delete): up to 1000 keys in one request, each deleted
@@ -101,6 +102,7 @@ async function readVerifiedBody(ctx: RequestContext): Promise<string> {
 async function deleteEntry(ctx: RequestContext, o: ObjectIdentifier): Promise<{ deleted?: XmlObject; error?: XmlObject }> {
   try {
     if (Buffer.byteLength(o.key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError');
+    await authorizeKey(ctx, 'DeleteObject', o.key, o.versionId);
     const h = await deleteOne(ctx, o.key, o.versionId ?? null);
     const marker = h['x-amz-delete-marker'] === 'true';
     return { deleted: { Key: o.key, VersionId: o.versionId, DeleteMarker: marker || undefined, DeleteMarkerVersionId: marker ? String(h['x-amz-version-id']) : undefined } };

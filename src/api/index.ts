@@ -13,7 +13,9 @@ import * as listVersions from './list-versions.js';
 import * as deleteObjects from './delete-objects.js';
 import * as versioning from './versioning.js';
 import * as encryption from './encryption.js';
-import * as encryption from './encryption.js';
+import * as aclApi from './acl-api.js';
+import * as policyApi from './policy-api.js';
+import * as cors from './cors.js';
 
 /**
  * Every implemented S3 operation, by its AWS name. The router names an
@@ -34,5 +36,7 @@ export const HANDLERS: Record<string, Handler> = {
   ...deleteObjects,
   ...versioning,
   ...encryption,
-  ...encryption,
+  ...aclApi,
+  ...policyApi,
+  ...cors,
 } as unknown as Record<string, Handler>;

@@ -3,6 +3,7 @@ import type { Headers, RequestContext } from '../http/context.js';
 import type { VersionRow } from '../meta/types.js';
 import { checksumHeader, type ChecksumAlgorithm } from '../util/checksum.js';
 import type { SseMeta } from './sse.js';
+import { objectAclMeta } from './acl-bucket.js';
 
 /**
  * What Tessera stores about an object version besides its bytes (the
@@ -85,6 +86,7 @@ export function metaFromRequest(ctx: RequestContext): StoredMeta {
   const redirect = ctx.headers['x-amz-website-redirect-location'];
   if (typeof redirect === 'string') meta.websiteRedirect = redirect;
   if (ctx.principal) meta.owner = ctx.principal.accountId;
+  Object.assign(meta, objectAclMeta(ctx));
   return meta;
 }
 
