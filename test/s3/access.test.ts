@@ -61,7 +61,7 @@ interface World {
   bUpload: string;
 }
 
-async function world(setup: (w: World) => Promise<void>): Promise<World> {
+async function world(setup: (w: World) => Promise<unknown>): Promise<World> {
   const A = clients.A;
   const w = { bucket: bucketName('acc'), other: bucketName('acc-src'), bs: bucketName('acc-b') } as World;
   for (const b of [w.bucket, w.other]) {
@@ -124,7 +124,7 @@ const OPS: Record<string, Op> = {
 type Row = [who: Who, op: string, allowed: boolean];
 interface Scenario {
   name: string;
-  setup: (w: World) => Promise<void>;
+  setup: (w: World) => Promise<unknown>;
   rows: Row[];
 }
 
