@@ -103,13 +103,39 @@ function coerce(key: keyof Config, raw: unknown): unknown {
   return String(raw);
 }
 
+/** `data-dir` (the flag's spelling) -> `dataDir`. */
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * A JSON object of settings, named as the Config fields (`dataDir`) or as the
+ * flags (`data-dir`). A file that does not parse or names an unknown setting
+ * is an error, so a typo never silently falls back to a default.
+ */
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`config file ${file}: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`config file ${file}: expected a JSON object`);
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(parsed)) {
+    const k = camel(name);
+    if (!(k in ENV)) throw new Error(`config file ${file}: unknown setting "${name}"`);
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Merges the sources: flags > env > file > defaults. `flags` holds only what was given. */
 export function resolveConfig(flags: Partial<Record<keyof Config, unknown>> & { config?: string }, env: NodeJS.ProcessEnv = process.env): Config {
   const out: Record<string, unknown> = { ...DEFAULTS };
   const file = flags.config ?? env.TESSERA_CONFIG;
   if (file) {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(parsed)) if (k in ENV) out[k] = coerce(k as keyof Config, v);
+    for (const [k, v] of Object.entries(readConfigFile(file))) out[k] = coerce(k as keyof Config, v);
   }
   for (const [k, name] of Object.entries(ENV)) {
     const v = env[name];
