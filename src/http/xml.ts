@@ -49,7 +49,10 @@ const parser = new XMLParser({
   // Values are kept as sent: S3 keys and tag values may begin or end with spaces.
   trimValues: false,
   processEntities: true,
-  htmlEntities: false,
+  // Numeric character references are XML too: Go's encoding/xml (rclone, aws-sdk-go) writes the
+  // quotes of a CompleteMultipartUpload ETag as &#34;. An object (typed as boolean) decodes them
+  // while keeping named entities to the five XML built-ins; `true` would add HTML's names.
+  htmlEntities: {} as unknown as boolean,
   ignoreDeclaration: true,
   removeNSPrefix: true,
 });
