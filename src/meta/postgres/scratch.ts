@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/**
+ * Throwaway databases for test runs, so that parallel runs (and parallel test
+ * files) never share a schema: each gets `tessera_test_<random>` on the server
+ * of `TESSERA_TEST_POSTGRES_URL` (default: the local cluster, user postgres),
+ * created from template0 and dropped, connections and all, by `drop()`.
+ */
+export const TEST_POSTGRES_URL = process.env.TESSERA_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface ScratchDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+async function withAdmin<T>(baseUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 5000 });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+export async function createScratchDatabase(baseUrl = TEST_POSTGRES_URL): Promise<ScratchDatabase> {
+  const name = `tessera_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin(baseUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8'`));
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    drop: () => withAdmin(baseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+/**
+ * Why PostgreSQL tests cannot run here, or undefined when they can. A
+ * developer without PostgreSQL gets the reason as a skip message; under CI
+ * (`CI` set) an unreachable database is an error, never a silent skip.
+ */
+export async function postgresUnavailable(baseUrl = TEST_POSTGRES_URL): Promise<string | undefined> {
+  try {
+    await withAdmin(baseUrl, (c) => c.query('SELECT 1'));
+    return undefined;
+  } catch (e) {
+    const shown = new URL(baseUrl);
+    shown.password = shown.password ? '***' : '';
+    const reason = `PostgreSQL unreachable at ${shown} (${(e as Error).message}); start it or set TESSERA_TEST_POSTGRES_URL`;
+    if (process.env.CI) throw new Error(`${reason}. CI requires PostgreSQL.`);
+    return reason;
+  }
+}
