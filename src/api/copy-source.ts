@@ -1,19 +1,17 @@
 import { S3Error } from '../errors.js';
 import { header, type RequestContext } from '../http/context.js';
 import type { BucketRow, VersionRow } from '../meta/types.js';
-import { SOURCE_PREFIX } from '../crypto/ssec.js';
 import { authorizeSourceRead, checkExpectedOwner } from './access.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { ARCHIVE_CLASSES, metaOf, type StoredMeta } from './object-meta.js';
 import { parseCopyRange } from './range.js';
-import { readSse, sseOf } from './sse.js';
 import { checkVersionId } from './versions.js';
 
 /**
  * The source side of UploadPartCopy and CopyObject: the `x-amz-copy-source`
  * header, `x-amz-copy-source-range`, the source's state (version, delete
- * marker, archive class, copy-source conditions) and its encryption.
- * Everything here only reads; the copy itself is in copy.ts.
+ * marker, archive class, copy-source conditions). Its encryption is
+ * api/sse-copy.ts's. Everything here only reads; the copy itself is in copy.ts.
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
@@ -146,28 +144,6 @@ export async function resolveSource(ctx: RequestContext, src: CopySource): Promi
 /** `x-amz-copy-source-version-id`: AWS names the source version unless it is the null version. */
 export function copySourceVersionHeader(s: ResolvedSource): Record<string, string> {
   return s.v.versionId === 'null' ? {} : { 'x-amz-copy-source-version-id': s.v.versionId };
-}
-
-/**
- * The source side of a copy's encryption: the copy-source SSE-C triad must
- * fit the source (AWS's errors: a key for a source that has none, no key or
- * the wrong one for an SSE-C source). Until copies between encryption
- * contexts exist (rewrapped data keys, api/sse.ts), an encrypted source is
- * refused rather than copied wrongly: digests of its stored blobs are not
- * digests of the object.
- */
-export function checkSourceEncryption(ctx: RequestContext, s: ResolvedSource): void {
-  const sse = sseOf(s.meta);
-  readSse(ctx, sse, { prefix: SOURCE_PREFIX, body: true });
-  // An extent of an encrypted blob carries more than (blob, off, len): its sealed data key.
-  if (sse || s.v.manifest.some((e) => Object.keys(e).length > 3)) {
-    throw new S3Error('NotImplemented', 'Tessera cannot yet copy encrypted objects', { Header: 'x-amz-copy-source' });
-  }
-}
-
-/** Refuses a copy whose destination would be encrypted, until encrypted copies exist (api/sse.ts decides). */
-export function refuseEncryptedDestination(sse: unknown): void {
-  if (sse) throw new S3Error('NotImplemented', 'Tessera cannot yet write encrypted copies', { Header: 'x-amz-server-side-encryption' });
 }
 
 /** The destination bucket's owner check (`x-amz-expected-bucket-owner`). */
