@@ -40,6 +40,10 @@ export interface Config {
   accountsFile?: string;
   /** Idle socket timeout (RequestTimeout). */
   requestTimeoutMs: number;
+  /** Metadata store: SQLite in the data directory, or PostgreSQL shared by several gateways. */
+  meta: 'sqlite' | 'postgres';
+  /** PostgreSQL connection URL (meta: postgres); unset, the libpq PG* environment variables apply. */
+  postgresUrl?: string;
 }
 
 export const DEFAULTS: Config = {
@@ -62,6 +66,7 @@ export const DEFAULTS: Config = {
   jobIntervalMs: 60 * 1000,
   restoreDelayMs: 0,
   requestTimeoutMs: 120 * 1000,
+  meta: 'sqlite',
 };
 
 /** Environment variable for each setting. */
@@ -89,12 +94,15 @@ export const ENV: Record<keyof Config, string> = {
   allowInsecureSseC: 'TESSERA_ALLOW_INSECURE_SSE_C',
   accountsFile: 'TESSERA_ACCOUNTS_FILE',
   requestTimeoutMs: 'TESSERA_REQUEST_TIMEOUT_MS',
+  meta: 'TESSERA_META',
+  postgresUrl: 'TESSERA_POSTGRES_URL',
 };
 
 function coerce(key: keyof Config, raw: unknown): unknown {
   const def = DEFAULTS[key];
   if (key === 'domains') return Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((s) => s.trim()).filter(Boolean);
   if (key === 'allowInsecureSseC') return raw === true || /^(1|true|yes|on)$/i.test(String(raw));
+  if (key === 'meta' && raw !== 'sqlite' && raw !== 'postgres') throw new Error(`meta: expected sqlite or postgres, got ${raw}`);
   if (typeof def === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n)) throw new Error(`${key}: not a number: ${raw}`);

@@ -27,6 +27,8 @@ program
   .option('--min-part-size <bytes>', 'smallest multipart part but the last (TESSERA_MIN_PART_SIZE)')
   .option('--allow-insecure-sse-c', 'accept SSE-C over plain HTTP (TESSERA_ALLOW_INSECURE_SSE_C)')
   .option('--accounts-file <file>', 'JSON accounts file applied at start (TESSERA_ACCOUNTS_FILE)')
+  .option('--meta <store>', 'metadata store: sqlite (in the data directory) or postgres (TESSERA_META)')
+  .option('--postgres-url <url>', 'PostgreSQL URL for --meta postgres (TESSERA_POSTGRES_URL)')
   .action(async (opts: Record<string, unknown>) => {
     const config: Config = resolveConfig(opts as Partial<Record<keyof Config, unknown>> & { config?: string });
     const log = pino({ level: config.logLevel });
@@ -35,6 +37,7 @@ program
     process.stdout.write(
       `Tessera listening on ${server.url}\n` +
         `  data directory: ${server.dataDir}\n` +
+        `  metadata:       ${config.meta === 'postgres' ? `postgres ${redactedUrl(config.postgresUrl)}` : 'sqlite'}\n` +
         `  region:         ${server.region}\n` +
         `  access key:     ${server.accessKeyId}\n` +
         `  secret key:     ${server.secretAccessKey}${usingDefaults ? '   (development default: set TESSERA_ROOT_ACCESS_KEY / TESSERA_ROOT_SECRET_KEY)' : ''}\n` +
@@ -48,6 +51,18 @@ program
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+/** A PostgreSQL URL as printed: never its password. */
+function redactedUrl(url: string | undefined): string {
+  if (!url) return '(PG* environment)';
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(url)';
+  }
+}
 
 program.addCommand(adminCommand());
 

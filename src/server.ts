@@ -17,13 +17,17 @@ import { startJobs, type JobRunner } from './jobs/index.js';
 import { ServerKeys } from './crypto/keys.js';
 import { registerLifecycleJob } from './api/lifecycle.js';
 import { SqliteMetaStore } from './meta/sqlite/store.js';
+import { PostgresMetaStore } from './meta/postgres/store.js';
 import type { MetaStore } from './meta/types.js';
 
-export interface StartOptions extends Partial<Config> {
+export interface StartOptions extends Partial<Omit<Config, 'meta'>> {
   /** A ready logger; otherwise pino at `logLevel` (default 'warn' when embedded). */
   logger?: Logger;
-  /** Supply a metadata store (the PostgreSQL one); otherwise SQLite in the data directory. */
-  meta?: MetaStore;
+  /**
+   * A ready metadata store (closed with the server), or which one to open:
+   * 'sqlite' (default, in the data directory) or 'postgres' (at `postgresUrl`).
+   */
+  meta?: MetaStore | Config['meta'];
   blobs?: BlobStore;
 }
 
@@ -52,7 +56,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   config.dataDir = resolve(temporary ? mkdtempSync(join(tmpdir(), 'tessera-')) : config.dataDir);
   mkdirSync(config.dataDir, { recursive: true });
   const log = logger ?? pino({ level: config.logLevel });
-  const meta = givenMeta ?? new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
+  config.meta = typeof givenMeta === 'object' ? givenMeta.kind : givenMeta ?? config.meta;
+  const meta = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
+    ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.error({ err }, 'postgres connection lost') })
+    : new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
   const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
   const accounts = await openAccounts(config, meta, log).catch(async (e) => {
     await meta.close();
