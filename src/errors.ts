@@ -51,7 +51,7 @@ export const ERRORS = {
   'KMS.DisabledException': [400, 'The KMS key is disabled.'],
   'KMS.KMSInvalidStateException': [400, 'The KMS key is not in a valid state.'],
   'KMS.NotFoundException': [400, 'The KMS key does not exist.'],
-  MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
+  MalformedACLError: [400, 'The XML you provided was not well-formed or did not validate against our published schema'],
   MalformedTrailerError: [400, 'The request contained trailing data that was not well-formed or did not conform to our published schema.'],
   MalformedPolicy: [400, 'Policies must be valid JSON and the first byte must be \'{\''],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema'],
