@@ -64,6 +64,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const accounts = await openAccounts(config, meta, log).catch(async (e) => {
     await meta.close();
     await blobs.close();
+    if (temporary) rmSync(config.dataDir, { recursive: true, force: true });
     throw e;
   });
   const jobs = startJobs(meta, blobs, config, log);
