@@ -9,6 +9,7 @@ import { readBody } from './body.js';
 import { writeConditions, type WriteConditions } from './conditions.js';
 import { quoteEtag, unquoteEtag, type StoredMeta } from './object-meta.js';
 import { noSuchUpload, partAlgorithm, uploadChecksumType, uploadMetaOf, uploadOf, type UploadMeta } from './multipart.js';
+import { sseHeaders, type SseMeta } from './sse.js';
 import { writeTarget } from './versions.js';
 
 /**
@@ -42,6 +43,8 @@ interface CompleteResult {
   etag: string;
   versionId?: string;
   checksum?: StoredMeta['checksum'];
+  /** The object's encryption, echoed as AWS echoes it. */
+  encryption?: SseMeta;
 }
 
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
@@ -211,6 +214,15 @@ function locationOf(ctx: RequestContext, bucket: string, key: string): string {
   return virtual ? `${scheme}://${host}/${path}` : `${scheme}://${host}/${bucket}/${path}`;
 }
 
+/**
+ * The object's encryption as Complete answers it: SSE-S3 and SSE-KMS
+ * (algorithm, key ARN, bucket key), but no SSE-C headers
+ * (CompleteMultipartUploadOutput has none; recorded: test_multipart_upload_sse_c).
+ */
+function completeSseHeaders(ctx: RequestContext, sse: SseMeta | undefined): Headers {
+  return sse && sse.type !== 'SSE-C' ? sseHeaders(ctx, sse) : {};
+}
+
 function answer(ctx: RequestContext, r: CompleteResult): { headers: Headers; xml: string } {
   const body: XmlObject = { Location: locationOf(ctx, r.bucket, r.key), Bucket: r.bucket, Key: r.key, ETag: quoteEtag(r.etag) };
   const headers: Headers = {};
@@ -219,6 +231,7 @@ function answer(ctx: RequestContext, r: CompleteResult): { headers: Headers; xml
     body.ChecksumType = r.checksum.type;
   }
   if (r.versionId !== undefined) headers['x-amz-version-id'] = r.versionId;
+  Object.assign(headers, completeSseHeaders(ctx, r.encryption));
   return { headers, xml: xmlDocument('CompleteMultipartUploadResult', body) };
 }
 
@@ -244,7 +257,10 @@ async function complete(ctx: RequestContext, bucket: BucketRow, plan: Plan, fing
       build: (u, parts, current) => {
         const v = assemble(plan, u, parts, current);
         const m = v.meta as StoredMeta;
-        result = { bucket: bucket.name, key: plan.key, etag: v.etag, checksum: m.checksum, versionId: versionId !== 'null' ? versionId : undefined };
+        result = {
+          bucket: bucket.name, key: plan.key, etag: v.etag, checksum: m.checksum, encryption: m.encryption,
+          versionId: versionId !== 'null' ? versionId : undefined,
+        };
         return v;
       },
     });
@@ -287,7 +303,9 @@ export const CompleteMultipartUpload: Handler = async (ctx) => {
   const declared = declaredChecksum(ctx, m);
   const listed = parseCompleteBody(text, uploadId);
   const plan: Plan = { uploadId, key, listed, minPartSize: ctx.deps.config.minPartSize, objectSize: objectSizeHeader(ctx), declared, conditions };
-  return longRunning(ctx, complete(ctx, bucket, plan, fingerprintOf(bucket.name, key, listed)));
+  const res = await longRunning(ctx, complete(ctx, bucket, plan, fingerprintOf(bucket.name, key, listed)));
+  // Known before any work: sent even when the answer goes out before the result.
+  return { ...res, headers: { ...completeSseHeaders(ctx, m.object.encryption), ...res.headers } };
 };
 
 async function replayFor(ctx: RequestContext, uploadId: string, bucket: string, key: string, text: string) {

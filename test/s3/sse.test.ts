@@ -293,6 +293,40 @@ describe('SSE-S3 and SSE-KMS', () => {
     assert.equal(await got.Body!.transformToString(), 'test-sse');
   });
 
+  it('CompleteMultipartUpload echoes SSE-S3 and SSE-KMS (key ARN, bucket key) and no SSE-C headers, on retries and long answers too', async () => {
+    const complete = async (client: S3Client, key: string, enc: Record<string, unknown>, partEnc: Record<string, unknown> = {}) => {
+      const c = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...enc }));
+      const p = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: c.UploadId, PartNumber: 1, Body: 'part', ...partEnc }));
+      const input = { Bucket: bucket, Key: key, UploadId: c.UploadId, MultipartUpload: { Parts: [{ ETag: p.ETag, PartNumber: 1 }] } };
+      return [await client.send(new CompleteMultipartUploadCommand(input)), await client.send(new CompleteMultipartUploadCommand(input))];
+    };
+    for (const r of await complete(s3, 'c-s3', { ServerSideEncryption: 'AES256' })) {
+      assert.equal(r.ServerSideEncryption, 'AES256');
+      assert.equal(r.SSEKMSKeyId, undefined);
+    }
+    const key = server.deps.sseKeys.createKey();
+    const arn = `arn:aws:kms:us-east-1:${server.deps.config.rootAccountId}:key/${key.id}`;
+    for (const r of await complete(s3, 'c-kms', { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key.id, BucketKeyEnabled: true })) {
+      assert.equal(r.ServerSideEncryption, 'aws:kms');
+      assert.equal(r.SSEKMSKeyId, arn);
+      assert.equal(r.BucketKeyEnabled, true);
+    }
+    for (const r of await complete(s3, 'c-ssec', ssec(KEY_A), ssec(KEY_A))) {
+      assert.equal(r.ServerSideEncryption, undefined);
+      assert.equal(r.$metadata.httpStatusCode, 200);
+    }
+    for (const r of await complete(s3, 'c-plain', {})) assert.equal(r.ServerSideEncryption, undefined);
+    // A Complete answered the long way (200 and whitespace first) still carries them.
+    const late = await liveServer({ keepAliveAfterMs: 0 });
+    try {
+      await late.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const [r] = await complete(late.s3, 'c-late', { ServerSideEncryption: 'AES256' });
+      assert.equal(r.ServerSideEncryption, 'AES256');
+    } finally {
+      await late.close();
+    }
+  });
+
   it('PutObject with an unknown x-amz-server-side-encryption is refused', async () => {
     const e = await s3Error(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'x', Body: 'x', ServerSideEncryption: 'AES128' as 'AES256' })));
     assert.equal(e.name, 'InvalidArgument');
