@@ -18,6 +18,7 @@ import { tagsFromHeader, type Tags } from './tagging.js';
 import { customerKeyOf, partSse, sseEtag, sseHeaders, sseOf, writeSse, type SseMeta, type SseReadKeys, type WriteSse } from './sse.js';
 import { copyExtents, copyObjectSse, copySourceKeys, hidesMd5 } from './sse-copy.js';
 import { isVersioned, writeTarget } from './versions.js';
+import { checkCopyAcl } from './acl-bucket.js';
 
 /**
  * UploadPartCopy and CopyObject. Both are zero-copy: the new part or version
@@ -277,6 +278,7 @@ async function copyObject(ctx: RequestContext, req: CopyObjectRequest, s: Resolv
     throw new S3Error('InvalidRequest', `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_SOURCE_SIZE}`);
   }
   checkInPlace(ctx, req, s);
+  checkCopyAcl(ctx);
   const meta = copiedMeta(req, s);
   const dest = copyObjectSse(ctx, req.sse, s);
   if (dest) meta.encryption = dest.meta;

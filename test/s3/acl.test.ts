@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketOwnershipControlsCommand, DeleteObjectCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteBucketOwnershipControlsCommand, DeleteObjectCommand,
   DeletePublicAccessBlockCommand, GetBucketAclCommand, GetBucketOwnershipControlsCommand, GetObjectAclCommand, GetPublicAccessBlockCommand,
   PutBucketAclCommand, PutBucketOwnershipControlsCommand, PutBucketVersioningCommand, PutObjectAclCommand, PutObjectCommand, PutPublicAccessBlockCommand,
   S3Client, UploadPartCommand, DeletePublicAccessBlockCommand as DeletePab, type AccessControlPolicy,
@@ -134,6 +134,14 @@ describe('ACLs', () => {
     await rejects(() => s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'v' })), 'NoSuchKey', 'The specified key does not exist.', { Key: 'v' });
     await rejects(() => s3.send(new PutObjectAclCommand({ Bucket: b, Key: 'v', VersionId: marker, ACL: 'public-read' })), 'MethodNotAllowed', undefined, DM);
     await rejects(() => s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'v', VersionId: marker })), 'MethodNotAllowed', undefined, { Method: 'GET', ResourceType: 'DeleteMarker' });
+  });
+
+  it('CopyObject with an ACL into a bucket that enforces ownership: AccessControlListNotSupported, bucket-owner-full-control accepted', async () => {
+    const b = await bucket(false);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: 'x' }));
+    await rejects(() => s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src`, ACL: 'public-read' })), 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src`, ACL: 'bucket-owner-full-control' }));
+    await rejects(() => s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ACL: 'authenticated-read' })), 'AccessControlListNotSupported');
   });
 
   it('a public ACL is AccessDenied while BlockPublicAcls is on', async () => {
