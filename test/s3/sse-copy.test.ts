@@ -136,6 +136,21 @@ describe('copies between encryption settings', () => {
     assert.equal(plain.message, 'The encryption parameters are not applicable to this object.');
   });
 
+  it('UploadPartCopy and CopyObject answer a source SSE-C triad identically (missing, wrong, needless, malformed key)', async () => {
+    const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'same' }));
+    const short = { CopySourceSSECustomerAlgorithm: 'AES256', CopySourceSSECustomerKey: randomBytes(16).toString('base64') };
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['src-sse-c-a', {}, 'InvalidRequest'], ['src-sse-c-a', source('sse-c-b'), 'AccessDenied'],
+      ['src-plain', source('sse-c-a'), 'InvalidRequest'], ['src-sse-c-a', short, 'InvalidArgument'],
+    ];
+    for (const [from, triad, code] of cases) {
+      const viaCopy = await s3Error(() => s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'same', CopySource: `${bucket}/${from}`, ...triad } as never)));
+      const viaPart = await s3Error(() => s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'same', UploadId: c.UploadId, PartNumber: 1, CopySource: `${bucket}/${from}`, ...triad } as never)));
+      assert.equal(viaCopy.name, code, `${from} ${JSON.stringify(triad)}`);
+      assert.deepEqual([viaPart.name, viaPart.status, viaPart.message], [viaCopy.name, viaCopy.status, viaCopy.message]);
+    }
+  });
+
   it('UploadPartCopy into an SSE-C upload must present the upload\'s key', async () => {
     const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mk', ...put('sse-c-a') } as never));
     const e = await s3Error(() => s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: 'mk', UploadId: c.UploadId, PartNumber: 1, CopySource: `${bucket}/src-plain`, ...put('sse-c-b') } as never)));
