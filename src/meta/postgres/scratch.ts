@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { MetaStore } from '../types.js';
+import { PostgresMetaStore } from './store.js';
 
 /**
  * Throwaway databases for test runs, so that parallel runs (and parallel test
@@ -53,4 +55,40 @@ export async function postgresUnavailable(baseUrl = TEST_POSTGRES_URL): Promise<
     if (process.env.CI) throw new Error(`${reason}. CI requires PostgreSQL.`);
     return reason;
   }
+}
+
+/**
+ * The PostgreSQL entry of the MetaStore contract suite (test/contract/meta.test.ts):
+ * each suite run opens a store on a fresh database, reopens it on the same
+ * database, and drops it afterwards. Empty, with the reason printed, when
+ * PostgreSQL is unreachable outside CI.
+ */
+export async function contractFactories(): Promise<Array<{
+  name: string;
+  open(): Promise<{ store: MetaStore; reopen: () => Promise<MetaStore>; cleanup(): Promise<void> }>;
+}>> {
+  const reason = await postgresUnavailable();
+  if (reason) {
+    process.stdout.write(`# PostgreSQL contract suite skipped: ${reason}\n`);
+    return [];
+  }
+  return [{
+    name: 'postgres',
+    async open() {
+      const db = await createScratchDatabase();
+      let store: MetaStore = await PostgresMetaStore.open({ connectionString: db.url });
+      return {
+        store,
+        reopen: async () => {
+          await store.close();
+          store = await PostgresMetaStore.open({ connectionString: db.url });
+          return store;
+        },
+        cleanup: async () => {
+          await store.close().catch(() => undefined);
+          await db.drop();
+        },
+      };
+    },
+  }];
 }
