@@ -11,7 +11,7 @@ import {
   requestCharged, resolveCopyRange, resolveSource, type CopySource, type ResolvedSource,
 } from './copy-source.js';
 import { SOURCE_PREFIX } from '../crypto/ssec.js';
-import { MAX_PART_SIZE, parsePartNumberParam, uploadMetaOf, uploadOf, uploadStillThere, type PartMeta } from './multipart.js';
+import { MAX_PART_SIZE, partAlgorithm, parsePartNumberParam, uploadMetaOf, uploadOf, uploadStillThere, type PartMeta } from './multipart.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
 import { forEachChunk, sliceManifest } from './read.js';
 import { tagsFromHeader, type Tags } from './tagging.js';
@@ -126,8 +126,11 @@ function checksumElement(algorithm: ChecksumAlgorithm | undefined, value: string
 /**
  * UploadPartCopy: part `partNumber` of the upload becomes a slice of the
  * source (the whole source without `x-amz-copy-source-range`). Its ETag is
- * the MD5 of the copied bytes; in an upload with a checksum algorithm the part
- * carries that checksum too, so Complete can combine it. A part number used
+ * the MD5 of the copied bytes. Like an uploaded part it carries a checksum in
+ * the upload's algorithm, or CRC64NVME when the upload named none (answered
+ * only in the former case), so Complete can combine it; a whole source whose
+ * stored full-object checksum is in that algorithm gives it without a read,
+ * otherwise it comes from the same single read pass as the MD5. A part number used
  * before is replaced. Answered through `longRunning`.
  *
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
@@ -152,8 +155,9 @@ async function copyPart(
   const { start, end } = resolveCopyRange(ctx, range, s.v.size);
   if (end - start > MAX_PART_SIZE) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: end - start, MaxSizeAllowed: MAX_PART_SIZE });
   const manifest = sliceManifest(s.v.manifest, start, end);
-  const algorithm = uploadMetaOf(upload).checksumAlgorithm;
-  const { md5, checksum } = await digestRange(ctx.deps, s, manifest, start, end, algorithm, { keys, dest });
+  const m = uploadMetaOf(upload);
+  // Every part carries a checksum in partAlgorithm(m), so Complete gives the object one without reading.
+  const { md5, checksum } = await digestRange(ctx.deps, s, manifest, start, end, partAlgorithm(m), { keys, dest });
   const copied = await copyExtents(ctx, manifest, keys, dest);
   const lastModified = Date.now();
   const meta: PartMeta = checksum ? { checksum } : {};
@@ -169,7 +173,8 @@ async function copyPart(
   }
   ctx.deps.jobs.collectSoon();
   const xml = xmlDocument('CopyPartResult', {
-    ETag: quoteEtag(md5), LastModified: new Date(lastModified).toISOString(), ...checksumElement(algorithm, checksum),
+    // Only an upload that named an algorithm answers the checksum; the default one stays silent, as for UploadPart.
+    ETag: quoteEtag(md5), LastModified: new Date(lastModified).toISOString(), ...checksumElement(m.checksumAlgorithm, checksum),
   });
   return { headers: { ...copySourceVersionHeader(s), ...requestCharged(ctx, bucket, s.bucket), ...sseHeaders(ctx, dest?.meta, dest?.customer) }, xml };
 }

@@ -4,12 +4,12 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand,
   PutObjectCommand, UploadPartCopyCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import type { RunningServer } from '../../src/index.js';
+import { createChecksummer } from '../../src/util/checksum.js';
 import { bucketName, client, liveServer } from '../helpers.js';
 
 const MiB = 1024 * 1024;
@@ -62,17 +62,18 @@ describe('UploadPartCopy zero-copy', () => {
   before(async () => {
     ({ s3, server, close } = await liveServer());
     await s3.send(new CreateBucketCommand({ Bucket }));
-    // Streamed from a generator: the test never holds the gigabyte. Its CRC32 (cheap) is sent
-    // as a header so neither side spends a second pass on a slower default checksum.
-    let crc = 0;
-    for (let i = 0; i < SIZE / MiB; i++) crc = crc32(chunk(i), crc);
-    const ChecksumCRC32 = Buffer.from([crc >>> 24, (crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff]).toString('base64');
+    // Streamed from a generator: the test never holds the gigabyte. Its CRC64NVME is sent as a
+    // header: the source keeps AWS's default full-object checksum, from which a whole copy into
+    // an upload without an algorithm takes its part checksum without reading.
+    const crc = createChecksummer('CRC64NVME');
+    for (let i = 0; i < SIZE / MiB; i++) crc.update(chunk(i));
+    const ChecksumCRC64NVME = crc.digest().toString('base64');
     const lean = client(server, { requestChecksumCalculation: 'WHEN_REQUIRED' });
     async function* body() {
       for (let i = 0; i < SIZE / MiB; i++) yield chunk(i);
     }
-    const put = await lean.send(new PutObjectCommand({ Bucket, Key: 'giga', Body: Readable.from(body()), ContentLength: SIZE, ChecksumCRC32 }));
-    assert.equal(put.ChecksumCRC32, ChecksumCRC32);
+    const put = await lean.send(new PutObjectCommand({ Bucket, Key: 'giga', Body: Readable.from(body()), ContentLength: SIZE, ChecksumCRC64NVME }));
+    assert.equal(put.ChecksumCRC64NVME, ChecksumCRC64NVME);
     lean.destroy();
     sourceEtag = put.ETag!;
     const blobs = server.deps.blobs;

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
-  ListPartsCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client, type UploadPartCopyCommandInput,
+  HeadObjectCommand, ListPartsCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client, type UploadPartCopyCommandInput,
 } from '@aws-sdk/client-s3';
+import type { RunningServer } from '../../src/index.js';
+import { checksumBase64 } from '../../src/util/checksum.js';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 
 const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
@@ -19,11 +21,12 @@ const PRECONDITION = 'At least one of the pre-conditions you specified did not h
  */
 describe('UploadPartCopy', () => {
   let s3: S3Client;
+  let server: RunningServer;
   let close: () => Promise<void>;
   const Bucket = bucketName('upc');
 
   before(async () => {
-    ({ s3, close } = await liveServer({ minPartSize: 1 }));
+    ({ s3, server, close } = await liveServer({ minPartSize: 1, inlineThreshold: 16 }));
     await s3.send(new CreateBucketCommand({ Bucket }));
     await s3.send(new PutObjectCommand({ Bucket, Key: 'src-key', Body: '0123456789' }));
   });
@@ -172,6 +175,45 @@ describe('UploadPartCopy', () => {
       assert.equal(done.ETag, '"395d97c07920de036bfa21e7568a2e9f-1"');
       assert.equal(done.ChecksumCRC32C, whole);
       assert.equal((await read(Key)).toString(), 'this is a part');
+    }
+  });
+
+  it('UploadPartCopy into an upload without an algorithm: the object gets the default CRC64NVME of all its bytes, read once or derived', async () => {
+    const data = Buffer.from('a copied source of some forty-odd bytes, inline-free');
+    // One source keeps the default CRC64NVME (derivable), the other a CRC32 (its bytes must be read).
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'crc-default', Body: data, ChecksumAlgorithm: 'CRC64NVME' }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'crc-32', Body: data, ChecksumAlgorithm: 'CRC32' }));
+    const blobs = server.deps.blobs;
+    const read = blobs.read.bind(blobs);
+    let bytesRead = 0;
+    blobs.read = (id, start, end) => {
+      bytesRead += end - start;
+      return read(id, start, end);
+    };
+    try {
+      for (const [source, range, copied, reads] of [
+        ['crc-default', undefined, data, 0], ['crc-32', undefined, data, data.length], ['crc-default', 'bytes=3-20', data.subarray(3, 21), 18],
+      ] as const) {
+        const Key = `default-crc-${source}-${range ?? 'whole'}`;
+        const UploadId = await create(Key);
+        const uploaded = Buffer.from('the uploaded first part');
+        const p1 = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: uploaded }));
+        bytesRead = 0;
+        const p2 = await s3.send(new UploadPartCopyCommand({ Bucket, Key, UploadId, PartNumber: 2, CopySource: `${Bucket}/${source}`, CopySourceRange: range }));
+        assert.equal(bytesRead, reads, `${Key}: bytes read`);
+        assert.equal(p2.CopyPartResult!.ChecksumCRC64NVME, undefined, 'the default checksum is not answered');
+        assert.equal(p2.CopyPartResult!.ETag, `"${md5(copied)}"`);
+        const done = await s3.send(new CompleteMultipartUploadCommand({
+          Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.CopyPartResult!.ETag }] },
+        }));
+        const whole = checksumBase64('CRC64NVME', Buffer.concat([uploaded, copied]));
+        assert.equal(done.ChecksumCRC64NVME, whole, Key);
+        const head = await s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED' }));
+        assert.equal(head.ChecksumCRC64NVME, whole, Key);
+        assert.equal(head.ChecksumType, 'FULL_OBJECT');
+      }
+    } finally {
+      blobs.read = read;
     }
   });
 
