@@ -197,6 +197,17 @@ for (const factory of STORES) {
       assert.equal(await store.abortUpload('u1'), false);
     });
 
+    it('listUploads: uploads of a key initiated in the same millisecond list in creation order, and resume after one', async () => {
+      const t = Date.now();
+      for (const id of ['same-z', 'same-a', 'same-m']) await store.createUpload({ uploadId: id, bucket: 'b', key: 'same', initiated: t, meta: {} });
+      await store.createUpload({ uploadId: 'same-0', bucket: 'b', key: 'samf', initiated: t, meta: {} });
+      const all = await store.listUploads('b', { prefix: 'sam', limit: 10 });
+      assert.deepEqual(all.map((u) => u.uploadId), ['same-z', 'same-a', 'same-m', 'same-0']);
+      const resumed = await store.listUploads('b', { prefix: 'sam', afterKey: 'same', afterUploadId: 'same-a', limit: 10 });
+      assert.deepEqual(resumed.map((u) => u.uploadId), ['same-m', 'same-0']);
+      for (const id of ['same-z', 'same-a', 'same-m', 'same-0']) await store.abortUpload(id);
+    });
+
     it('completeUpload writes the built version, drops the upload and keeps shared blobs referenced', async () => {
       await store.createUpload({ uploadId: 'u2', bucket: 'b', key: 'done', initiated: Date.now(), meta: {} });
       const p = blob(5);

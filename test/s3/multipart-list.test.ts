@@ -103,6 +103,31 @@ describe('ListMultipartUploads', () => {
     assert.equal(idOnly.UploadIdMarker, '');
   });
 
+  it('ListMultipartUploads lists uploads of one key initiated in the same millisecond in initiation order, across pages', async () => {
+    const Key = 'same-ms';
+    const created: string[] = [];
+    const now = Date.now;
+    const frozen = now();
+    Date.now = () => frozen;
+    try {
+      for (let i = 0; i < 6; i++) created.push((await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }))).UploadId!);
+    } finally {
+      Date.now = now;
+    }
+    const all = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: Key }));
+    assert.deepEqual(all.Uploads!.map((u) => u.UploadId), created);
+    assert.equal(new Set(all.Uploads!.map((u) => u.Initiated!.getTime())).size, 1, 'one millisecond');
+    const paged: string[] = [];
+    let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+    for (;;) {
+      const page = await s3.send(new ListMultipartUploadsCommand({ Bucket, Prefix: Key, MaxUploads: 2, ...markers }));
+      paged.push(...(page.Uploads ?? []).map((u) => u.UploadId!));
+      if (!page.IsTruncated) break;
+      markers = { KeyMarker: page.NextKeyMarker, UploadIdMarker: page.NextUploadIdMarker };
+    }
+    assert.deepEqual(paged, created);
+  });
+
   it('ListMultipartUploads with an upload-id-marker of another key is InvalidArgument', async () => {
     const e = await s3Error(() => s3.send(new ListMultipartUploadsCommand({ Bucket, KeyMarker: 'key3', UploadIdMarker: ids.key2[0] })));
     assert.equal(e.status, 400);

@@ -327,4 +327,15 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE accounts_generation (generation bigint NOT NULL);
   INSERT INTO accounts_generation VALUES (0);
   `,
+  // 3: uploads of a key list in initiation order by a sequence, not the millisecond clock.
+  `
+  CREATE SEQUENCE upload_seq;
+  ALTER TABLE uploads ADD COLUMN seq bigint;
+  UPDATE uploads SET seq = o.n FROM (SELECT upload_id, row_number() OVER (ORDER BY initiated, upload_id) AS n FROM uploads) o
+    WHERE uploads.upload_id = o.upload_id;
+  SELECT setval('upload_seq', (SELECT count(*) + 1 FROM uploads), false);
+  ALTER TABLE uploads ALTER COLUMN seq SET DEFAULT nextval('upload_seq'), ALTER COLUMN seq SET NOT NULL;
+  DROP INDEX uploads_by_key;
+  CREATE INDEX uploads_by_key ON uploads (bucket, key, seq);
+  `,
 ];

@@ -189,7 +189,7 @@ export class PostgresMetaStore implements MetaStore {
     return r ? toUpload(r) : undefined;
   }
 
-  /** Keys in byte order, then initiation order; afterUploadId continues inside afterKey when that upload is still there. */
+  /** Keys in byte order, then initiation order (`seq`); afterUploadId continues inside afterKey when that upload is still there. */
   async listUploads(bucket: string, q: ListUploadsQuery) {
     const p = new Params();
     const where = [`bucket = ${p.add(bucket)}`];
@@ -201,10 +201,10 @@ export class PostgresMetaStore implements MetaStore {
     if (q.fromKey !== undefined) where.push(`key >= ${p.add(q.fromKey)}`);
     if (q.afterKey !== undefined) {
       const after = p.add(q.afterKey);
-      where.push(q.afterUploadId === undefined ? `key > ${after}` : `(key > ${after} OR (key = ${after} AND (initiated, upload_id) >
-        (SELECT r.initiated, r.upload_id FROM uploads r WHERE r.upload_id = ${p.add(q.afterUploadId)} AND r.key = ${after})))`);
+      where.push(q.afterUploadId === undefined ? `key > ${after}` : `(key > ${after} OR (key = ${after} AND seq >
+        (SELECT r.seq FROM uploads r WHERE r.upload_id = ${p.add(q.afterUploadId)} AND r.key = ${after})))`);
     }
-    const sql = `SELECT * FROM uploads WHERE ${where.join(' AND ')} ORDER BY key, initiated, upload_id LIMIT ${p.add(q.limit)}`;
+    const sql = `SELECT * FROM uploads WHERE ${where.join(' AND ')} ORDER BY key, seq LIMIT ${p.add(q.limit)}`;
     return (await this.q(sql, p.values)).map(toUpload);
   }
 

@@ -84,4 +84,12 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE accounts_generation (generation INTEGER NOT NULL);
   INSERT INTO accounts_generation VALUES (0);
   `,
+  // 3: uploads of a key list in initiation order by a sequence, not the millisecond clock.
+  `
+  ALTER TABLE uploads ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE uploads SET seq = o.n FROM (SELECT upload_id, row_number() OVER (ORDER BY initiated, upload_id) AS n FROM uploads) AS o
+    WHERE uploads.upload_id = o.upload_id;
+  DROP INDEX uploads_by_key;
+  CREATE INDEX uploads_by_key ON uploads (bucket, key, seq);
+  `,
 ];

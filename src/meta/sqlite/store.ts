@@ -110,7 +110,9 @@ export class SqliteMetaStore implements MetaStore {
       blobGet: p('SELECT * FROM blobs WHERE id = ?'),
       garbage: p('SELECT * FROM blobs WHERE refs = 0 AND zero_since < ? LIMIT ?'),
       blobDelete: p('DELETE FROM blobs WHERE id = ? AND refs = 0'),
-      uploadInsert: p('INSERT INTO uploads (upload_id, bucket, key, initiated, meta) VALUES (?, ?, ?, ?, ?)'),
+      // seq: after every upload of the key still there, so initiation order survives equal clocks.
+      uploadInsert: p(`INSERT INTO uploads (upload_id, bucket, key, initiated, meta, seq)
+        VALUES (?, ?, ?, ?, ?, (SELECT IFNULL(MAX(seq), 0) + 1 FROM uploads WHERE bucket = ? AND key = ?))`),
       uploadGet: p('SELECT * FROM uploads WHERE upload_id = ?'),
       uploadDelete: p('DELETE FROM uploads WHERE upload_id = ?'),
       partGet: p('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
@@ -300,7 +302,7 @@ export class SqliteMetaStore implements MetaStore {
   // ---- uploads ----
 
   async createUpload(u: UploadRow) {
-    await this.batch.run(() => this.s.uploadInsert.run(u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.meta)));
+    await this.batch.run(() => this.s.uploadInsert.run(u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.meta), u.bucket, u.key));
   }
 
   async getUpload(uploadId: string) {
@@ -320,8 +322,8 @@ export class SqliteMetaStore implements MetaStore {
       if (q.afterUploadId !== undefined) {
         const ref = this.s.uploadGet.get(q.afterUploadId) as Row | undefined;
         if (ref && ref.key === q.afterKey) {
-          where.push('(key > ? OR (key = ? AND (initiated > ? OR (initiated = ? AND upload_id > ?))))');
-          args.push(q.afterKey, q.afterKey, ref.initiated, ref.initiated, ref.upload_id);
+          where.push('(key > ? OR (key = ? AND seq > ?))');
+          args.push(q.afterKey, q.afterKey, ref.seq);
         } else {
           where.push('key > ?');
           args.push(q.afterKey);
@@ -332,7 +334,7 @@ export class SqliteMetaStore implements MetaStore {
       }
     }
     args.push(q.limit);
-    const sql = `SELECT * FROM uploads WHERE ${where.join(' AND ')} ORDER BY key, initiated, upload_id LIMIT ?`;
+    const sql = `SELECT * FROM uploads WHERE ${where.join(' AND ')} ORDER BY key, seq LIMIT ?`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(toUpload);
   }
 
