@@ -4,6 +4,7 @@ import { parseXml, xmlDocument } from '../http/xml.js';
 import { readBody } from './body.js';
 import { newBucketAccessConfig } from './acl-bucket.js';
 import { tagsFromXml, tagsXml, type Tags } from './tagging.js';
+import { isVersioned } from './versions.js';
 
 /**
  * Bucket naming rules for general purpose buckets.
@@ -130,7 +131,12 @@ export const GetBucketLocation: Handler = async (ctx) => {
 export const DeleteBucket: Handler = async (ctx) => {
   const r = await ctx.deps.meta.deleteBucket(ctx.bucket!);
   if (r === 'missing') throw new S3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
-  if (r === 'not-empty') throw new S3Error('BucketNotEmpty', undefined, { BucketName: ctx.bucket });
+  if (r === 'not-empty') {
+    // A versioned bucket may hold only versions and delete markers a listing does not show (recorded message).
+    const versioned = ctx.bucketRow !== undefined && isVersioned(ctx.bucketRow);
+    const message = versioned ? 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.' : undefined;
+    throw new S3Error('BucketNotEmpty', message, { BucketName: ctx.bucket });
+  }
   return { status: 204 };
 };
 

@@ -74,7 +74,7 @@ export function tagsXml(tags: Tags): string {
 async function taggedVersion(ctx: RequestContext) {
   const bucket = bucketOf(ctx);
   const versionId = checkVersionId(bucket, ctx.query.get('versionId'));
-  const v = await readableVersion(ctx.deps, bucket, ctx.key!, versionId);
+  const v = await readableVersion(ctx.deps, bucket, ctx.key!, versionId, { method: ctx.method, currentMarker: 'MethodNotAllowed' });
   const headers = isVersioned(bucket) ? { 'x-amz-version-id': v.versionId } : {};
   return { bucket, v, headers };
 }

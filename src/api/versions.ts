@@ -56,11 +56,16 @@ export function checkVersionId(bucket: BucketRow, versionId: string | null): str
 }
 
 /**
- * The version a GET, HEAD or copy reads: the current one, or a given one.
- * A current delete marker is 404 NoSuchKey; a named delete marker is 405 (read)
- * and the caller turns it into its own error where AWS differs (copies: 400).
+ * The version a request on an object reads: the current one, or a given one.
+ * A named delete marker is 405 MethodNotAllowed naming the request's `method`
+ * (default GET); a current one is 404 NoSuchKey, except where AWS answers it
+ * as a named one too (`currentMarker: 'MethodNotAllowed'`: object tagging,
+ * recorded in test_object_tagging_versioned).
  */
-export async function readableVersion(deps: Deps, bucket: BucketRow, key: string, versionId: string | undefined): Promise<VersionRow> {
+export async function readableVersion(
+  deps: Deps, bucket: BucketRow, key: string, versionId: string | undefined,
+  opts: { method?: string; currentMarker?: 'NoSuchKey' | 'MethodNotAllowed' } = {},
+): Promise<VersionRow> {
   const v = await deps.meta.getVersion(bucket.name, key, versionId);
   if (!v) {
     if (versionId !== undefined) throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
@@ -68,8 +73,10 @@ export async function readableVersion(deps: Deps, bucket: BucketRow, key: string
   }
   if (v.deleteMarker) {
     const headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': v.versionId };
-    if (versionId === undefined) throw new S3Error('NoSuchKey', undefined, { Key: key }, headers);
-    throw new S3Error('MethodNotAllowed', undefined, { Method: 'GET', ResourceType: 'DeleteMarker' }, { ...headers, allow: 'DELETE', 'last-modified': new Date(v.lastModified).toUTCString() });
+    if (versionId === undefined && opts.currentMarker !== 'MethodNotAllowed') throw new S3Error('NoSuchKey', undefined, { Key: key }, headers);
+    throw new S3Error('MethodNotAllowed', undefined, { Method: opts.method ?? 'GET', ResourceType: 'DeleteMarker' }, {
+      ...headers, allow: 'DELETE', 'last-modified': new Date(v.lastModified).toUTCString(),
+    });
   }
   return v;
 }

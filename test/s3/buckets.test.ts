@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateBucketCommand, DeleteBucketCommand, GetBucketLocationCommand, HeadBucketCommand, ListBucketsCommand,
-  PutObjectCommand, DeleteObjectCommand, CreateMultipartUploadCommand, AbortMultipartUploadCommand, type S3Client,
+  PutObjectCommand, DeleteObjectCommand, CreateMultipartUploadCommand, AbortMultipartUploadCommand, PutBucketVersioningCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
@@ -113,6 +113,24 @@ describe('buckets', () => {
     assert.equal(e.name, 'NoSuchBucket');
     assert.equal(e.status, 404);
     assert.equal(e.raw.BucketName, name);
+  });
+
+  it('DeleteBucket of a versioned bucket with versions or only a delete marker: BucketNotEmpty asking to delete all versions (recorded)', async () => {
+    const name = bucketName();
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
+    const marker = await s3.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
+    for (const what of ['object and delete marker', 'only a delete marker']) {
+      const e = await s3Error(() => s3.send(new DeleteBucketCommand({ Bucket: name })));
+      assert.equal(e.name, 'BucketNotEmpty', what);
+      assert.equal(e.status, 409);
+      assert.equal(e.message, 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.');
+      assert.equal(e.raw.BucketName, name);
+      await s3.send(new DeleteObjectCommand({ Bucket: name, Key: 'k', VersionId: put.VersionId }));
+    }
+    await s3.send(new DeleteObjectCommand({ Bucket: name, Key: 'k', VersionId: marker.VersionId }));
+    assert.equal((await s3.send(new DeleteBucketCommand({ Bucket: name }))).$metadata.httpStatusCode, 204);
   });
 
   it('DeleteBucket of a bucket with an object or an upload is BucketNotEmpty, then succeeds once emptied', async () => {

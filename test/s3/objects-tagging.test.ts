@@ -1,8 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreateBucketCommand, DeleteObjectTaggingCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand,
-  PutBucketTaggingCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client, type Tag,
+  CreateBucketCommand, DeleteObjectCommand, DeleteObjectTaggingCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand,
+  PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, PutObjectTaggingCommand, type S3Client, type Tag,
 } from '@aws-sdk/client-s3';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
@@ -126,6 +126,31 @@ describe('object tagging', () => {
     assert.equal(d.raw.Key, 'fake-key');
     const nb = await s3Error(() => s3.send(new GetObjectTaggingCommand({ Bucket: bucketName('nob'), Key: 'k' })));
     assert.equal(nb.name, 'NoSuchBucket');
+  });
+
+  it('Object tagging of a delete marker, current or named by version id, is 405 MethodNotAllowed naming the method (recorded)', async () => {
+    const Bucket = bucketName('tag-dm');
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'x' }));
+    const marker = await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k' }));
+    const TagSet = [{ Key: 'tag1', Value: 'tag1' }];
+    for (const VersionId of [marker.VersionId, undefined]) {
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['PUT', () => s3.send(new PutObjectTaggingCommand({ Bucket, Key: 'k', VersionId, Tagging: { TagSet } }))],
+        ['GET', () => s3.send(new GetObjectTaggingCommand({ Bucket, Key: 'k', VersionId }))],
+        ['DELETE', () => s3.send(new DeleteObjectTaggingCommand({ Bucket, Key: 'k', VersionId }))],
+      ];
+      for (const [method, call] of calls) {
+        const e = await s3Error(call);
+        const what = `${method} ${VersionId ? 'by id' : 'latest'}`;
+        assert.equal(e.status, 405, what);
+        assert.equal(e.name, 'MethodNotAllowed', what);
+        assert.equal(e.message, 'The specified method is not allowed against this resource.');
+        assert.equal(e.raw.Method, method, what);
+        assert.equal(e.raw.ResourceType, 'DeleteMarker', what);
+      }
+    }
   });
 
   it('PutObject x-amz-tagging with duplicate names or a bad format is InvalidArgument about the header', async () => {
