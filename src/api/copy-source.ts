@@ -3,7 +3,7 @@ import { header, type RequestContext } from '../http/context.js';
 import type { BucketRow, VersionRow } from '../meta/types.js';
 import { authorizeSourceRead, checkExpectedOwner } from './access.js';
 import { checkCopySourceConditions } from './conditions.js';
-import { ARCHIVE_CLASSES, metaOf, type StoredMeta } from './object-meta.js';
+import { ARCHIVE_CLASSES, isRestored, metaOf, type StoredMeta } from './object-meta.js';
 import { parseCopyRange } from './range.js';
 import { checkVersionId } from './versions.js';
 
@@ -101,13 +101,6 @@ export function resolveCopyRange(ctx: RequestContext, r: { first: number; last: 
     });
   }
   return { start: r.first, end: r.last + 1 };
-}
-
-/** An archived version is readable only while a completed restore has not expired. */
-export function isRestored(meta: StoredMeta, now = Date.now()): boolean {
-  const r = meta.restore;
-  if (!r) return false;
-  return (!r.ongoing || r.readyAt <= now) && r.expiry > now;
 }
 
 /**

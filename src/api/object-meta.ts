@@ -37,6 +37,22 @@ export function metaOf(v: VersionRow): StoredMeta {
   return v.meta as StoredMeta;
 }
 
+/**
+ * Whether an archive restore is still running: until its `readyAt`. The
+ * clock decides, not the stored `ongoing` flag, so a restore completes on
+ * time even across a restart (api/restore.ts).
+ */
+export function restoreOngoing(meta: StoredMeta, now = Date.now()): boolean {
+  const r = meta.restore;
+  return r !== undefined && r.ongoing && r.readyAt > now;
+}
+
+/** An archived version is readable only while a completed restore has not expired. */
+export function isRestored(meta: StoredMeta, now = Date.now()): boolean {
+  const r = meta.restore;
+  return r !== undefined && !restoreOngoing(meta, now) && r.expiry > now;
+}
+
 const CONTENT_HEADERS: Array<[keyof StoredMeta, string]> = [
   ['contentType', 'content-type'],
   ['contentEncoding', 'content-encoding'],
@@ -116,7 +132,7 @@ export function objectHeaders(v: VersionRow, opts: { versioned: boolean; checksu
   if (m.parts) h['x-amz-mp-parts-count'] = m.parts.length;
   if (m.websiteRedirect) h['x-amz-website-redirect-location'] = m.websiteRedirect;
   if (m.restore) {
-    h['x-amz-restore'] = m.restore.ongoing
+    h['x-amz-restore'] = restoreOngoing(m)
       ? 'ongoing-request="true"'
       : `ongoing-request="false", expiry-date="${new Date(m.restore.expiry).toUTCString()}"`;
   }

@@ -3,7 +3,7 @@ import { bucketOf, type Handler, type Headers, type RequestContext } from '../ht
 import type { VersionRow } from '../meta/types.js';
 import { checkReadConditions, checkWriteConditions, writeConditions } from './conditions.js';
 import { checksumRequest, ingest, MAX_OBJECT_SIZE } from './ingest.js';
-import { ARCHIVE_CLASSES, metaFromRequest, metaOf, objectHeaders, quoteEtag, type StoredMeta } from './object-meta.js';
+import { ARCHIVE_CLASSES, isRestored, metaFromRequest, metaOf, objectHeaders, quoteEtag, type StoredMeta } from './object-meta.js';
 import { parseGetRange, type ByteRange } from './range.js';
 import { readManifest } from './read.js';
 import { tagsFromHeader } from './tagging.js';
@@ -104,7 +104,7 @@ async function prepareRead(ctx: RequestContext) {
   }
   const meta = metaOf(v);
   // An unrestored archived object can be HEADed (to read x-amz-restore), not read (recorded).
-  if (ctx.method !== 'HEAD' && ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !(meta.restore && !meta.restore.ongoing && meta.restore.expiry > Date.now())) {
+  if (ctx.method !== 'HEAD' && ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !isRestored(meta)) {
     throw new S3Error('InvalidObjectState', undefined, { StorageClass: meta.storageClass }, { 'x-amz-storage-class': meta.storageClass! });
   }
   const sse = readSse(ctx, meta.encryption, { body: ctx.method !== 'HEAD' });

@@ -1,9 +1,8 @@
 import { S3Error } from '../errors.js';
-import { bucketOf, type Handler, type RequestContext } from '../http/context.js';
+import { bucketOf, type Handler } from '../http/context.js';
 import { parseXml } from '../http/xml.js';
 import { readBody } from './body.js';
-import { isRestored } from './copy-source.js';
-import { ARCHIVE_CLASSES, metaOf, type StoredMeta } from './object-meta.js';
+import { ARCHIVE_CLASSES, isRestored, metaOf, restoreOngoing } from './object-meta.js';
 import { checkVersionId, readableVersion } from './versions.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -17,20 +16,12 @@ function restoreDays(text: string): number {
   return Number(raw);
 }
 
-/** Marks an ongoing restore complete once its time has come (best effort; readers also compare `readyAt`). */
-function completeLater(ctx: RequestContext, bucket: string, key: string, versionId: string, restore: NonNullable<StoredMeta['restore']>): void {
-  const { meta, log } = ctx.deps;
-  setTimeout(() => {
-    meta.updateVersionMeta(bucket, key, versionId, { restore: { ...restore, ongoing: false } })
-      .catch((err) => log.debug({ err }, 'restore completion skipped'));
-  }, Math.max(0, restore.readyAt - Date.now())).unref();
-}
-
 /**
  * RestoreObject for the archive classes (GLACIER, DEEP_ARCHIVE): makes a
  * temporary readable copy for `Days` days. Tessera completes it at once, or
  * after `restoreDelayMs` (reported meanwhile as `x-amz-restore:
- * ongoing-request="true"`). 202 when a restore starts, 200 when an already
+ * ongoing-request="true"`): the stored `readyAt` says when, and every reader
+ * compares it with the clock, so no timer is needed and a restart changes nothing. 202 when a restore starts, 200 when an already
  * restored object only gets a new expiry, 409 RestoreAlreadyInProgress while
  * one is running. GetObject and copies of the object succeed while it is
  * restored. Nothing is moved: the data stays where it is.
@@ -56,11 +47,10 @@ export const RestoreObject: Handler = async (ctx) => {
     await ctx.deps.meta.updateVersionMeta(bucket.name, v.key, v.versionId, { restore });
     return { status: 200, headers };
   }
-  if (meta.restore?.ongoing && meta.restore.readyAt > now) throw new S3Error('RestoreAlreadyInProgress');
+  if (restoreOngoing(meta, now)) throw new S3Error('RestoreAlreadyInProgress');
   const delay = Math.max(0, ctx.deps.config.restoreDelayMs);
   const readyAt = now + delay;
   const restore = { ongoing: delay > 0, readyAt, expiry: readyAt + days * DAY_MS };
   await ctx.deps.meta.updateVersionMeta(bucket.name, v.key, v.versionId, { restore });
-  if (delay > 0) completeLater(ctx, bucket.name, v.key, v.versionId, restore);
   return { status: 202, headers };
 };

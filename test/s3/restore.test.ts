@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand,
   RestoreObjectCommand, UploadPartCopyCommand, type S3Client,
@@ -99,6 +102,44 @@ describe('RestoreObject', () => {
     assert.match((await s3.send(new HeadObjectCommand({ Bucket, Key: 'deep' }))).Restore!, /^ongoing-request="false", expiry-date=/);
     const copied = await s3.send(new CopyObjectCommand({ Bucket, Key: 'out', CopySource: `${Bucket}/deep` }));
     assert.ok(copied.CopyObjectResult!.ETag);
+  });
+
+  it('RestoreObject with a delay completes on time across a server restart: reads, HEAD and copies go by the clock', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-restore-'));
+    const now = Date.now;
+    try {
+      const first = await liveServer({ dataDir, restoreDelayMs: 60_000 });
+      const Bucket = bucketName('rst');
+      try {
+        await first.s3.send(new CreateBucketCommand({ Bucket }));
+        await first.s3.send(new PutObjectCommand({ Bucket, Key: 'deep', Body: 'deep data', StorageClass: 'DEEP_ARCHIVE' }));
+        assert.equal((await restore(first.s3, Bucket, 'deep')).$metadata.httpStatusCode, 202);
+      } finally {
+        await first.close();
+      }
+      const { s3, close } = await liveServer({ dataDir });
+      try {
+        assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: 'deep' }))).Restore, 'ongoing-request="true"');
+        assert.equal((await s3Error(() => s3.send(new GetObjectCommand({ Bucket, Key: 'deep' })))).name, 'InvalidObjectState');
+        // Two minutes on (within the signature's clock-skew allowance): the restore is done, though no timer survived.
+        Date.now = () => now() + 120_000;
+        assert.match((await s3.send(new HeadObjectCommand({ Bucket, Key: 'deep' }))).Restore!, /^ongoing-request="false", expiry-date=/);
+        const got = await s3.send(new GetObjectCommand({ Bucket, Key: 'deep' }));
+        assert.equal(await got.Body!.transformToString(), 'deep data');
+        const copied = await s3.send(new CopyObjectCommand({ Bucket, Key: 'out', CopySource: `${Bucket}/deep` }));
+        assert.ok(copied.CopyObjectResult!.ETag);
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'dst' }));
+        const part = await s3.send(new UploadPartCopyCommand({ Bucket, Key: 'dst', UploadId, PartNumber: 1, CopySource: `${Bucket}/deep` }));
+        assert.equal(part.CopyPartResult!.ETag, `"${createHash('md5').update('deep data').digest('hex')}"`);
+        assert.equal((await restore(s3, Bucket, 'deep', 2)).$metadata.httpStatusCode, 200, 'a restored object only gets a new expiry');
+      } finally {
+        Date.now = now;
+        await close();
+      }
+    } finally {
+      Date.now = now;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('RestoreObject of an object not in an archive class -> 403 InvalidObjectState; missing key -> NoSuchKey; bad body -> MalformedXML', async () => {
