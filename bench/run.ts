@@ -42,7 +42,7 @@ try {
   const bucket = 'bench';
   await c.ok('PUT', objectPath(bucket));
   const idle = server.rss().now;
-  await phase('small', () => smallObjects(c, bucket, smallCount));
+  await phase('small', () => smallObjects(c, bucket, smallCount, server));
   await phase('list', () => listing(c, bucket, smallCount, reps));
   await phase('large', () => largeObject(c, bucket, 256 * MiB, reps));
   await phase('multipart', () => multipart(c, bucket, reps));

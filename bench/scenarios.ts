@@ -110,23 +110,33 @@ async function multipartUpload(c: LeanS3, bucket: string, key: string, parts: nu
 
 // ------------------------------------------------------------------ scenarios
 
+/** Runs fn and returns, with its result, the server's and this process's CPU seconds spent meanwhile. */
+async function withCpu<T>(probe: Probe, fn: () => Promise<T>): Promise<T & { serverCpu: number; clientCpu: number }> {
+  const s0 = probe.cpuSeconds();
+  const c0 = process.cpuUsage();
+  const r = await fn();
+  const c1 = process.cpuUsage(c0);
+  return { ...r, serverCpu: probe.cpuSeconds() - s0, clientCpu: (c1.user + c1.system) / 1e6 };
+}
+
 /** 4 KiB PUT then GET at concurrency 16 (durable: each PUT is acknowledged after its commit). */
-export async function smallObjects(c: LeanS3, bucket: string, count: number): Promise<Row[]> {
+export async function smallObjects(c: LeanS3, bucket: string, count: number, probe: Probe): Promise<Row[]> {
   const body = randomBytes(4096);
   const etag = `"${createHash('md5').update(body).digest('hex')}"`;
   const key = (i: number) => objectPath(bucket, `small/${String(i).padStart(6, '0')}`);
   await pool(500, 16, (i) => c.ok('PUT', objectPath(bucket, `warm/${i}`), { body }));
-  const put = await pool(count, 16, async (i) => expectEtag((await c.ok('PUT', key(i), { body })).headers.etag, etag, 'PUT 4 KiB'));
+  const put = await withCpu(probe, () => pool(count, 16, async (i) => expectEtag((await c.ok('PUT', key(i), { body })).headers.etag, etag, 'PUT 4 KiB')));
   await pool(500, 16, (i) => c.ok('GET', objectPath(bucket, `warm/${i}`)));
-  const get = await pool(count, 16, async (i) => {
+  const get = await withCpu(probe, () => pool(count, 16, async (i) => {
     const a = await c.ok('GET', key(i));
     if (a.bytes !== 4096) throw new Error(`GET 4 KiB returned ${a.bytes} bytes`);
-  });
-  const row = (name: string, r: { ms: number; lat: number[] }, target: number): Row => {
+  }));
+  const row = (name: string, r: { ms: number; lat: number[]; serverCpu: number; clientCpu: number }, target: number): Row => {
     const ops = (count / r.ms) * 1000;
+    const us = (sec: number) => fmt((sec / count) * 1e6);
     return {
       scenario: name, measured: `${fmt(ops)} ops/s`, target: `>= ${fmt(target)} ops/s`, ok: ops >= target,
-      detail: `p50 ${fmt(percentile(r.lat, 50), 2)} ms, p99 ${fmt(percentile(r.lat, 99), 2)} ms, ${fmt(count)} ops`,
+      detail: `p50 ${fmt(percentile(r.lat, 50), 2)} ms, p99 ${fmt(percentile(r.lat, 99), 2)} ms; CPU/op: server ${us(r.serverCpu)} us, client ${us(r.clientCpu)} us`,
     };
   };
   return [row('4 KiB PUT, c=16', put, 1500), row('4 KiB GET, c=16', get, 3200)];
