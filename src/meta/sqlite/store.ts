@@ -52,7 +52,7 @@ function toBlob(r: Row): BlobRow {
   return { id: r.id, size: r.size, md5: r.md5 ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
 }
 
-/** The embedded metadata store: better-sqlite3 in WAL mode with synchronous=FULL and group commit. */
+/** The embedded metadata store: better-sqlite3 in WAL mode with group commit; the Batcher syncs the WAL off the event loop (batch.ts). */
 export class SqliteMetaStore implements MetaStore {
   readonly kind = 'sqlite' as const;
   private readonly db: DB;
