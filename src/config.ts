@@ -44,6 +44,11 @@ export interface Config {
   meta: 'sqlite' | 'postgres';
   /** PostgreSQL connection URL (meta: postgres); unset, the libpq PG* environment variables apply. */
   postgresUrl?: string;
+  /**
+   * The SSE-S3 master key: a file holding 32 bytes in base64, which must
+   * exist. Unset, Tessera generates `sse-master.key` in the data directory.
+   */
+  masterKeyFile?: string;
 }
 
 export const DEFAULTS: Config = {
@@ -96,6 +101,7 @@ export const ENV: Record<keyof Config, string> = {
   requestTimeoutMs: 'TESSERA_REQUEST_TIMEOUT_MS',
   meta: 'TESSERA_META',
   postgresUrl: 'TESSERA_POSTGRES_URL',
+  masterKeyFile: 'TESSERA_MASTER_KEY_FILE',
 };
 
 function coerce(key: keyof Config, raw: unknown): unknown {

@@ -56,6 +56,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   config.dataDir = resolve(temporary ? mkdtempSync(join(tmpdir(), 'tessera-')) : config.dataDir);
   mkdirSync(config.dataDir, { recursive: true });
   const log = logger ?? pino({ level: config.logLevel });
+  let sseKeys: ServerKeys;
+  try {
+    // A configured master key file is read now: a missing or bad one fails the start before anything opens.
+    sseKeys = new ServerKeys(config.dataDir, log, config.masterKeyFile);
+  } catch (e) {
+    if (temporary) rmSync(config.dataDir, { recursive: true, force: true });
+    throw e;
+  }
   config.meta = typeof givenMeta === 'object' ? givenMeta.kind : givenMeta ?? config.meta;
   const meta = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
     ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.error({ err }, 'postgres connection lost') })
@@ -69,7 +77,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const jobs = startJobs(meta, blobs, config, log);
   const auth = createAuthenticator((id) => accounts.lookup(id));
-  const sseKeys = new ServerKeys(config.dataDir, log);
   const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys };
   registerLifecycleJob(deps);
 

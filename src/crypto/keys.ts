@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { deriveKek, type Kek } from './envelope.js';
 
@@ -11,7 +11,9 @@ import { deriveKek, type Kek } from './envelope.js';
  *   created (mode 0600) the first time an object is encrypted with SSE-S3 or
  *   a copy rewraps a data key to it. Every SSE-S3 object is unreadable
  *   without it: back it up with the metadata, and keep the copy apart from
- *   the blobs.
+ *   the blobs. An operator may keep it elsewhere instead (`masterKeyFile`
+ *   in the configuration, e.g. a mounted secret): that file must exist and
+ *   is read, checked and never written, once, when the server starts.
  * - `sse-keyring.json`: the local keyring that SSE-KMS key ids name,
  *   `{"version":1,"keys":[{"id","material","state","description","managed"}]}`.
  *   `state` is Enabled, Disabled or PendingDeletion, as in AWS KMS. The
@@ -43,25 +45,39 @@ export class ServerKeys {
   private master: Kek | undefined;
   private keyring: KeyringFile | undefined;
 
-  constructor(private readonly dataDir: string, private readonly log: Logger, private readonly masterKeyBase64?: string) {}
+  private readonly configuredMasterKeyFile: string | undefined;
+
+  /** With `masterKeyFile`, the master key is that file's, read now: a missing or malformed file fails the start. */
+  constructor(private readonly dataDir: string, private readonly log: Logger, masterKeyFile?: string) {
+    this.configuredMasterKeyFile = masterKeyFile ? resolve(masterKeyFile) : undefined;
+    if (this.configuredMasterKeyFile) this.master = deriveKek('s', this.loadMaster());
+  }
 
   get masterKeyFile(): string {
-    return join(this.dataDir, 'sse-master.key');
+    return this.configuredMasterKeyFile ?? join(this.dataDir, 'sse-master.key');
   }
 
   get keyringFile(): string {
     return join(this.dataDir, 'sse-keyring.json');
   }
 
-  /** The SSE-S3 KEK, from configuration or the data directory (created on first use). */
+  /** The SSE-S3 KEK, from the configured file or the data directory (created on first use). */
   masterKek(): Kek {
     if (!this.master) this.master = deriveKek('s', this.loadMaster());
     return this.master;
   }
 
   private loadMaster(): Buffer {
-    if (this.masterKeyBase64) return decodeKey(this.masterKeyBase64, 'configured SSE master key');
     const file = this.masterKeyFile;
+    if (this.configuredMasterKeyFile) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new Error(`SSE master key file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`);
+      }
+      return decodeKey(text.trim(), `SSE master key file ${file}`);
+    }
     if (!existsSync(file)) {
       try {
         writeFileSync(file, randomBytes(32).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });

@@ -4,10 +4,11 @@ import {
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RunningServer } from '../../src/index.js';
+import { startServer, type RunningServer } from '../../src/index.js';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import { errorCode, raw, xmlField } from './raw-signed.js';
 
@@ -331,5 +332,50 @@ describe('SSE-S3 and SSE-KMS', () => {
     const e = await s3Error(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'x', Body: 'x', ServerSideEncryption: 'AES128' as 'AES256' })));
     assert.equal(e.name, 'InvalidArgument');
     assert.equal(e.raw.ArgumentValue, 'AES128');
+  });
+});
+
+describe('SSE-S3 master key from configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-master-'));
+  const dataDir = join(dir, 'data');
+  const keyFile = join(dir, 'master.key');
+  const otherKey = join(dir, 'other.key');
+  writeFileSync(keyFile, randomBytes(32).toString('base64') + '\n');
+  writeFileSync(otherKey, randomBytes(32).toString('base64'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const body = randomBytes(70_000);
+
+  it('masterKeyFile encrypts SSE-S3 objects with that key: none is generated in the data directory, and only that key reads them', async () => {
+    const first = await liveServer({ dataDir, masterKeyFile: keyFile });
+    const Bucket = bucketName('master');
+    try {
+      await first.s3.send(new CreateBucketCommand({ Bucket }));
+      const r = await first.s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: body, ServerSideEncryption: 'AES256' }));
+      assert.equal(r.ServerSideEncryption, 'AES256');
+      assert.deepEqual(await bytes(first.s3, { Bucket, Key: 'k' }), body);
+      assert.ok(!existsSync(join(dataDir, 'sse-master.key')), 'no key generated beside the data');
+    } finally {
+      await first.close();
+    }
+    const other = await liveServer({ dataDir, masterKeyFile: otherKey });
+    try {
+      await assert.rejects(bytes(other.s3, { Bucket, Key: 'k' }), 'another master key cannot read it');
+    } finally {
+      await other.close();
+    }
+    const again = await liveServer({ dataDir, masterKeyFile: keyFile });
+    try {
+      assert.deepEqual(await bytes(again.s3, { Bucket, Key: 'k' }), body);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a masterKeyFile that is missing or not 32 bytes of base64 fails the start, naming the file', async () => {
+    const missing = join(dir, 'missing.key');
+    await assert.rejects(startServer({ port: 0, jobIntervalMs: 0, masterKeyFile: missing }), new RegExp(`SSE master key file ${missing}: not found`));
+    const short = join(dir, 'short.key');
+    writeFileSync(short, randomBytes(16).toString('base64'));
+    await assert.rejects(startServer({ port: 0, jobIntervalMs: 0, masterKeyFile: short }), new RegExp(`SSE master key file ${short}: expected 32 bytes of base64`));
   });
 });

@@ -61,4 +61,16 @@ describe('npm start', () => {
     assert.ok(existsSync(join(dir, 'env-data', 'meta.sqlite')), 'TESSERA_DATA_DIR beats the file');
     assert.ok(!existsSync(join(dir, 'file-data')));
   });
+
+  it('npm start --master-key-file naming a missing file exits 1 with an error naming it', async () => {
+    const missing = join(dir, 'missing-master.key');
+    const run = spawn('npm', ['start', '--silent', '--', '--port', '0', '--data-dir', join(dir, 'mk-data'), '--master-key-file', missing], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_JOB_INTERVAL_MS: '0' },
+    });
+    let err = '';
+    run.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((ok) => run.once('exit', ok));
+    assert.equal(code, 1);
+    assert.match(err, new RegExp(`SSE master key file ${missing}: not found`));
+  });
 });

@@ -68,6 +68,13 @@ describe('resolveConfig', () => {
     assert.throws(() => resolveConfig({ port: 'abc' }, {}), /port: not a number/);
   });
 
+  it('masterKeyFile comes from --master-key-file, TESSERA_MASTER_KEY_FILE or the file; unset by default', () => {
+    assert.equal(resolveConfig({}, {}).masterKeyFile, undefined);
+    assert.equal(resolveConfig({}, { TESSERA_MASTER_KEY_FILE: '/env.key' }).masterKeyFile, '/env.key');
+    assert.equal(resolveConfig({ masterKeyFile: '/flag.key' }, { TESSERA_MASTER_KEY_FILE: '/env.key' }).masterKeyFile, '/flag.key');
+    assert.equal(resolveConfig({ config: file({ 'master-key-file': '/file.key' }) }, {}).masterKeyFile, '/file.key');
+  });
+
   it('an empty environment variable counts as unset', () => {
     assert.equal(resolveConfig({}, { TESSERA_PORT: '' }).port, 9000);
   });
