@@ -11,7 +11,7 @@ import {
   requestCharged, resolveCopyRange, resolveSource, type CopySource, type ResolvedSource,
 } from './copy-source.js';
 import { SOURCE_PREFIX } from '../crypto/ssec.js';
-import { MAX_PART_SIZE, partAlgorithm, parsePartNumberParam, uploadMetaOf, uploadOf, uploadStillThere, type PartMeta } from './multipart.js';
+import { commitPart, MAX_PART_SIZE, partAlgorithm, parsePartNumberParam, uploadMetaOf, uploadOf, type PartMeta } from './multipart.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
 import { forEachChunk, sliceManifest } from './read.js';
 import { tagsFromHeader, type Tags } from './tagging.js';
@@ -161,17 +161,7 @@ async function copyPart(
   const copied = await copyExtents(ctx, manifest, keys, dest);
   const lastModified = Date.now();
   const meta: PartMeta = checksum ? { checksum } : {};
-  try {
-    await ctx.deps.meta.putPart({
-      part: { uploadId: upload.uploadId, partNumber, size: end - start, etag: md5, lastModified, manifest: copied.manifest, meta },
-      newBlobs: copied.newBlobs,
-      check: uploadStillThere(upload.uploadId),
-    });
-  } catch (e) {
-    await copied.discard();
-    throw e;
-  }
-  ctx.deps.jobs.collectSoon();
+  await commitPart(ctx, { uploadId: upload.uploadId, partNumber, size: end - start, etag: md5, lastModified, manifest: copied.manifest, meta }, copied);
   const xml = xmlDocument('CopyPartResult', {
     // Only an upload that named an algorithm answers the checksum; the default one stays silent, as for UploadPart.
     ETag: quoteEtag(md5), LastModified: new Date(lastModified).toISOString(), ...checksumElement(m.checksumAlgorithm, checksum),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import { bucketOf, type Handler, type Headers, type RequestContext } from '../http/context.js';
 import { xmlDocument } from '../http/xml.js';
-import type { UploadRow } from '../meta/types.js';
+import type { NewBlob, PartRow, UploadRow } from '../meta/types.js';
 import { checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksum.js';
 import { checksumRequest, ingest, type ChecksumRequest } from './ingest.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
@@ -85,10 +85,27 @@ export async function uploadOf(ctx: RequestContext): Promise<UploadRow> {
 }
 
 /** Runs inside a part's transaction: the upload must still be there (Abort may have won). */
-export function uploadStillThere(uploadId: string) {
+function uploadStillThere(uploadId: string) {
   return (u: UploadRow | undefined) => {
     if (!u) throw noSuchUpload(uploadId);
   };
+}
+
+/**
+ * Commits part N (UploadPart, UploadPartCopy) only if its upload is still
+ * there in that transaction, replacing an earlier part N; blobs written for
+ * it are removed when the commit fails, and a replaced part's are collected soon.
+ */
+export async function commitPart(
+  ctx: RequestContext, part: PartRow, written: { newBlobs: NewBlob[]; discard(): Promise<void> },
+): Promise<void> {
+  try {
+    await ctx.deps.meta.putPart({ part, newBlobs: written.newBlobs, check: uploadStillThere(part.uploadId) });
+  } catch (e) {
+    await written.discard();
+    throw e;
+  }
+  ctx.deps.jobs.collectSoon();
 }
 
 function checksumSettings(ctx: RequestContext): Pick<UploadMeta, 'checksumAlgorithm' | 'checksumType'> {
@@ -180,17 +197,7 @@ export const UploadPart: Handler = async (ctx) => {
   const body = await ingest(ctx, { maxSize: MAX_PART_SIZE, checksum, extra: partAlgorithm(m), encryption: sse?.kek });
   const etag = sse ? sseEtag(sse.meta, body.md5) : body.md5.toString('hex');
   const meta: PartMeta = body.extra ? { checksum: body.extra.value } : {};
-  try {
-    await ctx.deps.meta.putPart({
-      part: { uploadId: upload.uploadId, partNumber, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta },
-      newBlobs: body.newBlobs,
-      check: uploadStillThere(upload.uploadId),
-    });
-  } catch (e) {
-    await body.discard();
-    throw e;
-  }
-  ctx.deps.jobs.collectSoon();
+  await commitPart(ctx, { uploadId: upload.uploadId, partNumber, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta }, body);
   const headers: Headers = { etag: quoteEtag(etag) };
   // AWS echoes the checksum the client sent, or the upload's; never the silent default.
   if (body.checksum && (asked || m.checksumAlgorithm)) headers[checksumHeader(body.checksum.algorithm)] = body.checksum.value;

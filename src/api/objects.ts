@@ -9,7 +9,7 @@ import { readManifest } from './read.js';
 import { tagsFromHeader } from './tagging.js';
 import { checkVersionId, isVersioned, newVersionId, readableVersion, writeTarget } from './versions.js';
 import { checksumHeader } from '../util/checksum.js';
-import { partChecksumHeaders } from './multipart.js';
+import { partChecksumHeaders, parsePartNumberParam } from './multipart.js';
 import { readSse, sseEtag, sseHeaders, writeSse } from './sse.js';
 import { primed } from './sse-blobs.js';
 
@@ -78,13 +78,7 @@ function partRange(v: VersionRow, partNumber: number): ByteRange {
 }
 
 function parsePartNumber(ctx: RequestContext): number | undefined {
-  const raw = ctx.query.get('partNumber');
-  if (raw === null) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 10000) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: raw });
-  }
-  return n;
+  return ctx.query.get('partNumber') === null ? undefined : parsePartNumberParam(ctx);
 }
 
 /** Shared by GetObject and HeadObject: which version, which bytes, which headers. */
@@ -95,13 +89,7 @@ async function prepareRead(ctx: RequestContext) {
   if (partNumber !== undefined && ctx.headers.range !== undefined) {
     throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   }
-  let v: VersionRow;
-  try {
-    v = await readableVersion(ctx.deps, bucket, ctx.key!, versionId);
-  } catch (e) {
-    if (e instanceof S3Error && e.code === 'MethodNotAllowed') e.fields.Method = ctx.method;
-    throw e;
-  }
+  const v = await readableVersion(ctx.deps, bucket, ctx.key!, versionId, { method: ctx.method });
   const meta = metaOf(v);
   // An unrestored archived object can be HEADed (to read x-amz-restore), not read (recorded).
   if (ctx.method !== 'HEAD' && ARCHIVE_CLASSES.has(meta.storageClass ?? '') && !isRestored(meta)) {

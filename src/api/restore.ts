@@ -32,10 +32,7 @@ export const RestoreObject: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   const versionId = checkVersionId(bucket, ctx.query.get('versionId'));
   const days = restoreDays(await readBody(ctx));
-  const v = await readableVersion(ctx.deps, bucket, ctx.key!, versionId).catch((e) => {
-    if (e instanceof S3Error && e.code === 'MethodNotAllowed') e.fields.Method = 'POST';
-    throw e;
-  });
+  const v = await readableVersion(ctx.deps, bucket, ctx.key!, versionId, { method: ctx.method });
   const meta = metaOf(v);
   if (!ARCHIVE_CLASSES.has(meta.storageClass ?? '')) {
     throw new S3Error('InvalidObjectState', "Restore is not allowed for the object's current storage class", { StorageClass: meta.storageClass ?? 'STANDARD' });
