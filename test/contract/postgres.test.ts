@@ -188,10 +188,10 @@ describe('PostgreSQL store: the schema\'s own rules', { skip: unavailable }, () 
     await db?.drop();
   });
 
-  it('listVersions: prefixes ending at the edges of UTF-16 and UTF-8 bound exactly the keys that start with them', async () => {
-    const keys = ['a', 'a/x', 'a\u007f', 'a\u0080', 'a\ud7ff', 'a\ud7ffz', 'a\ue000', 'a\uffff', 'a\uffffq', 'a\u{10000}', 'a\u{10ffff}', 'a\u{10ffff}!', 'b', 'B'];
+  it('listVersions: prefixes ending at the edges of UTF-16 and UTF-8, and at the stored escapes of U+0000 and U+0001, bound exactly the keys that start with them', async () => {
+    const keys = ['a', 'a\u0000', 'a\u0000\u0001', 'a\u0001', 'a\u0001\u0000', 'a\u0002', 'a/x', 'a\u007f', 'a\u0080', 'a\ud7ff', 'a\ud7ffz', 'a\ue000', 'a\uffff', 'a\uffffq', 'a\u{10000}', 'a\u{10ffff}', 'a\u{10ffff}!', 'b', 'B'];
     for (const key of keys) await store.putVersion({ bucket: 'b', key, versionId: 'null', mode: 'replace-null', newBlobs: [], version: version([]) });
-    for (const prefix of ['a', 'a\ud7ff', 'a\uffff', 'a\u{10ffff}', 'a\u007f', '']) {
+    for (const prefix of ['a', 'a\u0000', 'a\u0001', 'a\ud7ff', 'a\uffff', 'a\u{10ffff}', 'a\u007f', '']) {
       const listed = await store.listVersions('b', { prefix, latestOnly: true, limit: 100 });
       const expected = keys.filter((k) => k.startsWith(prefix)).sort(byteOrder);
       assert.deepEqual(listed.map((v) => v.key), expected, `prefix ${JSON.stringify(prefix)}`);

@@ -80,6 +80,18 @@ describe('PostgreSQL mode', { skip: unavailable }, () => {
     assert.equal(grouped.KeyCount, 6);
   });
 
+  it('PutObject keys holding U+0000 and U+0001 (which PostgreSQL text cannot store as is) round-trip and list in byte order', async () => {
+    const keys = ['n/a', 'n/a\u0000b', 'n/a\u0001', 'n/a\u0000', 'n/a\u0002'];
+    for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket, Key, Body: JSON.stringify(Key) }));
+    for (const Key of keys) assert.equal((await get(Key)).toString(), JSON.stringify(Key));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'n/a\u0000', EncodingType: 'url' }));
+    assert.deepEqual(listed.Contents?.map((o) => decodeURIComponent(o.Key!)), ['n/a\u0000', 'n/a\u0000b']);
+    const all = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'n/', EncodingType: 'url' }));
+    assert.deepEqual(all.Contents?.map((o) => decodeURIComponent(o.Key!)), [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+    const upload = await s3Error(() => s3.send(new ListPartsCommand({ Bucket, Key: 'n/a', UploadId: 'x\u0000y' })));
+    assert.equal(upload.name, 'NoSuchUpload');
+  });
+
   it('CompleteMultipartUpload assembles UploadPart and UploadPartCopy parts', async () => {
     const source = bytes(3000, 3);
     await s3.send(new PutObjectCommand({ Bucket, Key: 'mp-source', Body: source }));

@@ -8,9 +8,25 @@ import type { AccessKeyRow, AccountRow, BlobRow, BucketRow, NewBlob, PartRow, Up
  */
 export type Row = Record<string, any>;
 
+/**
+ * Keys and ids as stored. PostgreSQL text cannot hold U+0000, which S3 keys
+ * (and ids a client sends) may contain, so it is stored as \x01\x01, and \x01
+ * as \x01\x02; nothing else changes. Each code is a prefix-free, ordered
+ * replacement of one character, so the stored form sorts in the same byte
+ * order and keeps prefixes: listing bounds computed on keys (`prefixEnd`)
+ * hold once encoded.
+ */
+export function enc(s: string): string {
+  return /[\0\x01]/.test(s) ? s.replace(/[\0\x01]/g, (c) => (c === '\0' ? '\x01\x01' : '\x01\x02')) : s;
+}
+
+export function dec(s: string): string {
+  return s.includes('\x01') ? s.replace(/\x01([\x01\x02])/g, (_, c: string) => (c === '\x01' ? '\0' : '\x01')) : s;
+}
+
 export function toVersion(r: Row): VersionRow {
   return {
-    bucket: r.bucket, key: r.key, versionId: r.version_id, seq: Number(r.seq), isLatest: r.is_latest,
+    bucket: r.bucket, key: dec(r.key), versionId: dec(r.version_id), seq: Number(r.seq), isLatest: r.is_latest,
     deleteMarker: r.delete_marker, size: Number(r.size), etag: r.etag, lastModified: Number(r.last_modified),
     manifest: JSON.parse(r.manifest), meta: JSON.parse(r.meta),
   };
@@ -21,12 +37,12 @@ export function toBucket(r: Row): BucketRow {
 }
 
 export function toUpload(r: Row): UploadRow {
-  return { uploadId: r.upload_id, bucket: r.bucket, key: r.key, initiated: Number(r.initiated), meta: JSON.parse(r.meta) };
+  return { uploadId: dec(r.upload_id), bucket: r.bucket, key: dec(r.key), initiated: Number(r.initiated), meta: JSON.parse(r.meta) };
 }
 
 export function toPart(r: Row): PartRow {
   return {
-    uploadId: r.upload_id, partNumber: r.part_number, size: Number(r.size), etag: r.etag, lastModified: Number(r.last_modified),
+    uploadId: dec(r.upload_id), partNumber: r.part_number, size: Number(r.size), etag: r.etag, lastModified: Number(r.last_modified),
     manifest: JSON.parse(r.manifest), meta: JSON.parse(r.meta),
   };
 }

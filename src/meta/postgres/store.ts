@@ -6,7 +6,7 @@ import type {
 import { prefixEnd } from '../keys.js';
 import { migrate } from './migrate.js';
 import { autocommit, createPool, transaction, type PostgresOptions, type Query } from './pool.js';
-import { blobArrays, toAccount, toBlob, toBucket, toKey, toPart, toUpload, toVersion, type Row } from './rows.js';
+import { blobArrays, dec, enc, toAccount, toBlob, toBucket, toKey, toPart, toUpload, toVersion, type Row } from './rows.js';
 
 export type { PostgresOptions } from './pool.js';
 
@@ -117,15 +117,15 @@ export class PostgresMetaStore implements MetaStore {
 
   async getVersion(bucket: string, key: string, versionId?: string) {
     const [r] = versionId === undefined
-      ? await this.q('SELECT * FROM versions WHERE bucket = $1 AND key = $2 AND is_latest', [bucket, key])
-      : await this.q('SELECT * FROM versions WHERE bucket = $1 AND key = $2 AND version_id = $3', [bucket, key, versionId]);
+      ? await this.q('SELECT * FROM versions WHERE bucket = $1 AND key = $2 AND is_latest', [bucket, enc(key)])
+      : await this.q('SELECT * FROM versions WHERE bucket = $1 AND key = $2 AND version_id = $3', [bucket, enc(key), enc(versionId)]);
     return r ? toVersion(r) : undefined;
   }
 
   async putVersion(a: PutVersionArgs) {
     const v = a.version;
     const params = [
-      a.bucket, a.key, a.versionId, a.mode === 'replace-null', v.deleteMarker, v.size, v.etag, v.lastModified,
+      a.bucket, enc(a.key), enc(a.versionId), a.mode === 'replace-null', v.deleteMarker, v.size, v.etag, v.lastModified,
       JSON.stringify(v.manifest), JSON.stringify(v.meta), ...blobArrays(a.newBlobs), Date.now(),
     ];
     const write = async (q: Query) => {
@@ -134,25 +134,25 @@ export class PostgresMetaStore implements MetaStore {
     };
     if (!a.check) return write(this.q);
     return this.tx(async (q) => {
-      const [cur] = await q('SELECT * FROM tessera_lock_key($1, $2)', [a.bucket, a.key]);
+      const [cur] = await q('SELECT * FROM tessera_lock_key($1, $2)', [a.bucket, enc(a.key)]);
       a.check!(cur ? toVersion(cur) : undefined);
       return write(q);
     });
   }
 
   async deleteVersion(bucket: string, key: string, versionId: string) {
-    const [r] = await this.q('SELECT tessera_delete_version($1, $2, $3, $4) AS gone', [bucket, key, versionId, Date.now()]);
+    const [r] = await this.q('SELECT tessera_delete_version($1, $2, $3, $4) AS gone', [bucket, enc(key), enc(versionId), Date.now()]);
     return r.gone ? toVersion(r.gone) : undefined;
   }
 
   async updateVersionMeta(bucket: string, key: string, versionId: string, patch: ObjectMeta) {
     return this.tx(async (q) => {
       const where = 'WHERE bucket = $1 AND key = $2 AND version_id = $3';
-      const [r] = await q(`SELECT meta FROM versions ${where} FOR NO KEY UPDATE`, [bucket, key, versionId]);
+      const [r] = await q(`SELECT meta FROM versions ${where} FOR NO KEY UPDATE`, [bucket, enc(key), enc(versionId)]);
       if (!r) return false;
       const meta = { ...JSON.parse(r.meta), ...patch };
       for (const k of Object.keys(meta)) if (meta[k] === undefined) delete meta[k];
-      await q(`UPDATE versions SET meta = $4 ${where}`, [bucket, key, versionId, JSON.stringify(meta)]);
+      await q(`UPDATE versions SET meta = $4 ${where}`, [bucket, enc(key), enc(versionId), JSON.stringify(meta)]);
       return true;
     });
   }
@@ -167,11 +167,11 @@ export class PostgresMetaStore implements MetaStore {
     const where = [`bucket = ${p.add(bucket)}`];
     if (q.latestOnly) where.push('is_latest AND NOT delete_marker');
     const low = greatestKey([q.prefix, q.fromKey, q.afterKey]);
-    if (low !== undefined) where.push(`key >= ${p.add(low)}`);
+    if (low !== undefined) where.push(`key >= ${p.add(enc(low))}`);
     const end = q.prefix ? prefixEnd(q.prefix) : undefined;
-    if (end !== undefined) where.push(`key < ${p.add(end)}`);
+    if (end !== undefined) where.push(`key < ${p.add(enc(end))}`);
     if (q.afterKey !== undefined && q.afterKey === low) {
-      const after = p.add(q.afterKey);
+      const after = p.add(enc(q.afterKey));
       where.push(q.afterSeq !== undefined ? `(key > ${after} OR (key = ${after} AND seq < ${p.add(q.afterSeq)}))` : `key > ${after}`);
     }
     const sql = `SELECT * FROM versions WHERE ${where.join(' AND ')} ORDER BY key, seq DESC LIMIT ${p.add(q.limit)}`;
@@ -181,11 +181,11 @@ export class PostgresMetaStore implements MetaStore {
   // ---- uploads ----
 
   async createUpload(u: UploadRow) {
-    await this.q('SELECT tessera_create_upload($1, $2, $3, $4, $5)', [u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.meta)]);
+    await this.q('SELECT tessera_create_upload($1, $2, $3, $4, $5)', [enc(u.uploadId), u.bucket, enc(u.key), u.initiated, JSON.stringify(u.meta)]);
   }
 
   async getUpload(uploadId: string) {
-    const [r] = await this.q('SELECT * FROM uploads WHERE upload_id = $1', [uploadId]);
+    const [r] = await this.q('SELECT * FROM uploads WHERE upload_id = $1', [enc(uploadId)]);
     return r ? toUpload(r) : undefined;
   }
 
@@ -194,15 +194,15 @@ export class PostgresMetaStore implements MetaStore {
     const p = new Params();
     const where = [`bucket = ${p.add(bucket)}`];
     if (q.prefix) {
-      where.push(`key >= ${p.add(q.prefix)}`);
+      where.push(`key >= ${p.add(enc(q.prefix))}`);
       const end = prefixEnd(q.prefix);
-      if (end !== undefined) where.push(`key < ${p.add(end)}`);
+      if (end !== undefined) where.push(`key < ${p.add(enc(end))}`);
     }
-    if (q.fromKey !== undefined) where.push(`key >= ${p.add(q.fromKey)}`);
+    if (q.fromKey !== undefined) where.push(`key >= ${p.add(enc(q.fromKey))}`);
     if (q.afterKey !== undefined) {
-      const after = p.add(q.afterKey);
+      const after = p.add(enc(q.afterKey));
       where.push(q.afterUploadId === undefined ? `key > ${after}` : `(key > ${after} OR (key = ${after} AND seq >
-        (SELECT r.seq FROM uploads r WHERE r.upload_id = ${p.add(q.afterUploadId)} AND r.key = ${after})))`);
+        (SELECT r.seq FROM uploads r WHERE r.upload_id = ${p.add(enc(q.afterUploadId))} AND r.key = ${after})))`);
     }
     const sql = `SELECT * FROM uploads WHERE ${where.join(' AND ')} ORDER BY key, seq LIMIT ${p.add(q.limit)}`;
     return (await this.q(sql, p.values)).map(toUpload);
@@ -211,7 +211,7 @@ export class PostgresMetaStore implements MetaStore {
   async putPart(a: PutPartArgs) {
     const p = a.part;
     const params = [
-      p.uploadId, p.partNumber, p.size, p.etag, p.lastModified, JSON.stringify(p.manifest), JSON.stringify(p.meta),
+      enc(p.uploadId), p.partNumber, p.size, p.etag, p.lastModified, JSON.stringify(p.manifest), JSON.stringify(p.meta),
       ...blobArrays(a.newBlobs), Date.now(),
     ];
     const write = async (q: Query) => {
@@ -220,37 +220,37 @@ export class PostgresMetaStore implements MetaStore {
     };
     if (!a.check) return write(this.q);
     return this.tx(async (q) => {
-      const [u] = await q('SELECT * FROM uploads WHERE upload_id = $1 FOR SHARE', [p.uploadId]);
+      const [u] = await q('SELECT * FROM uploads WHERE upload_id = $1 FOR SHARE', [enc(p.uploadId)]);
       a.check!(u ? toUpload(u) : undefined);
       return write(q);
     });
   }
 
   async listParts(uploadId: string, afterPart: number, limit: number) {
-    const rows = await this.q('SELECT * FROM parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3', [uploadId, afterPart, limit]);
+    const rows = await this.q('SELECT * FROM parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3', [enc(uploadId), afterPart, limit]);
     return rows.map(toPart);
   }
 
   async getPart(uploadId: string, partNumber: number) {
-    const [r] = await this.q('SELECT * FROM parts WHERE upload_id = $1 AND part_number = $2', [uploadId, partNumber]);
+    const [r] = await this.q('SELECT * FROM parts WHERE upload_id = $1 AND part_number = $2', [enc(uploadId), partNumber]);
     return r ? toPart(r) : undefined;
   }
 
   async abortUpload(uploadId: string) {
-    const [r] = await this.q('SELECT tessera_abort_upload($1, $2) AS aborted', [uploadId, Date.now()]);
+    const [r] = await this.q('SELECT tessera_abort_upload($1, $2) AS aborted', [enc(uploadId), Date.now()]);
     return r.aborted as boolean;
   }
 
   /** Locks the key and the upload, lets `build` decide on what it sees, then writes the version and drops the upload. */
   async completeUpload(a: CompleteArgs): Promise<VersionRow> {
     return this.tx(async (q) => {
-      const [{ state }] = await q('SELECT tessera_lock_complete($1, $2, $3) AS state', [a.bucket, a.key, a.uploadId]);
+      const [{ state }] = await q('SELECT tessera_lock_complete($1, $2, $3) AS state', [a.bucket, enc(a.key), enc(a.uploadId)]);
       const parts = new Map<number, PartRow>((state.parts as Row[]).map((r) => [r.part_number, toPart(r)]));
       const v = a.build(state.upload ? toUpload(state.upload) : undefined, parts, state.latest ? toVersion(state.latest) : undefined);
       const manifest = JSON.stringify(v.manifest);
       const meta = JSON.stringify(v.meta);
       const [{ seq }] = await q('SELECT tessera_complete($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS seq', [
-        a.uploadId, a.bucket, a.key, a.versionId, a.mode === 'replace-null', v.deleteMarker, v.size, v.etag, v.lastModified,
+        enc(a.uploadId), a.bucket, enc(a.key), enc(a.versionId), a.mode === 'replace-null', v.deleteMarker, v.size, v.etag, v.lastModified,
         manifest, meta, a.fingerprint, JSON.stringify(a.result), Date.now(),
       ]);
       return {
@@ -261,8 +261,8 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async getCompleted(uploadId: string): Promise<CompletedRecord | undefined> {
-    const [r] = await this.q('SELECT * FROM completed WHERE upload_id = $1', [uploadId]);
-    return r ? { uploadId: r.upload_id, fingerprint: r.fingerprint, result: JSON.parse(r.result), completedAt: r.completed_at } : undefined;
+    const [r] = await this.q('SELECT * FROM completed WHERE upload_id = $1', [enc(uploadId)]);
+    return r ? { uploadId: dec(r.upload_id), fingerprint: r.fingerprint, result: JSON.parse(r.result), completedAt: r.completed_at } : undefined;
   }
 
   async pruneCompleted(before: number) {
@@ -299,8 +299,8 @@ export class PostgresMetaStore implements MetaStore {
   async staleUploads(bucket: string, prefix: string, before: number) {
     const end = prefixEnd(prefix);
     const rows = end === undefined
-      ? await this.q('SELECT * FROM uploads WHERE bucket = $1 AND key >= $2 AND initiated < $3 ORDER BY key, initiated', [bucket, prefix, before])
-      : await this.q('SELECT * FROM uploads WHERE bucket = $1 AND key >= $2 AND key < $4 AND initiated < $3 ORDER BY key, initiated', [bucket, prefix, before, end]);
+      ? await this.q('SELECT * FROM uploads WHERE bucket = $1 AND key >= $2 AND initiated < $3 ORDER BY key, initiated', [bucket, enc(prefix), before])
+      : await this.q('SELECT * FROM uploads WHERE bucket = $1 AND key >= $2 AND key < $4 AND initiated < $3 ORDER BY key, initiated', [bucket, enc(prefix), before, enc(end)]);
     return rows.map(toUpload);
   }
 
