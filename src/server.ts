@@ -66,7 +66,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   }
   config.meta = typeof givenMeta === 'object' ? givenMeta.kind : givenMeta ?? config.meta;
   const meta = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
-    ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.error({ err }, 'postgres connection lost') })
+    ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.warn({ error: err.message }, 'postgres connection lost; the pool opens a new one') })
     : new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
   const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
   const accounts = await openAccounts(config, meta, log).catch(async (e) => {

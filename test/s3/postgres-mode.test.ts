@@ -6,6 +6,7 @@ import {
   ListObjectVersionsCommand, ListObjectsV2Command, ListPartsCommand, PutBucketVersioningCommand, PutObjectCommand,
   UploadPartCommand, UploadPartCopyCommand, type S3Client,
 } from '@aws-sdk/client-s3';
+import pg from 'pg';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
 import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
@@ -41,7 +42,7 @@ describe('PostgreSQL mode', { skip: unavailable }, () => {
 
   before(async () => {
     db = await createScratchDatabase();
-    ({ s3, server, close } = await liveServer({ meta: 'postgres', postgresUrl: db.url, minPartSize: MIN, inlineThreshold: 4096 }));
+    ({ s3, server, close } = await liveServer({ meta: 'postgres', postgresUrl: db.url, minPartSize: MIN, inlineThreshold: 4096, logLevel: 'error' }));
     await s3.send(new CreateBucketCommand({ Bucket }));
   });
   after(async () => {
@@ -141,6 +142,31 @@ describe('PostgreSQL mode', { skip: unavailable }, () => {
     const won = results.filter((r) => r.status === 'fulfilled');
     assert.equal(won.length, 1);
     for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'PreconditionFailed');
+  });
+
+  it('PutObject and GetObject succeed after the database cut every connection of the pool', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'cut', Body: 'before' }));
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const cut = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+      assert.ok(cut.rowCount! >= 1, 'the server held at least one connection');
+    } finally {
+      await admin.end();
+    }
+    // A pooled connection that died idle is dropped by the pool; one that dies under a request fails that request only.
+    let lastError: unknown;
+    for (let i = 0; i < 3; i++) {
+      try {
+        await s3.send(new PutObjectCommand({ Bucket, Key: 'cut', Body: 'after' }));
+        lastError = undefined;
+        break;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    assert.equal(lastError, undefined);
+    assert.equal((await get('cut')).toString(), 'after');
   });
 
   it('GetObject still reads an overwritten key after a collector pass frees the old blob', async () => {
