@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Database, Statement } from 'better-sqlite3';
 
 /**
@@ -36,6 +36,11 @@ export class Batcher {
       this.wal = new WalSync(`${db.name}-wal`);
       db.pragma('synchronous = NORMAL');
     }
+  }
+
+  /** Releases the WAL file handle; call after the last batch settled, before closing the database. */
+  close(): void {
+    this.wal?.close();
   }
 
   run<T>(fn: () => T): Promise<T> {
@@ -81,8 +86,14 @@ export class Batcher {
   }
 }
 
-/** fdatasync of the WAL file after commits, one at a time, each covering every commit made before it began. */
+/**
+ * fdatasync of the WAL file after commits, one at a time, each covering every
+ * commit made before it began. The file stays open (one descriptor, opened at
+ * the first sync): the WAL keeps its inode while the database is open, since
+ * SQLite deletes it only when the last connection closes.
+ */
 class WalSync {
+  private fd?: number;
   private commits = 0;
   private running = false;
   private waiters: Array<{ upTo: number; ok: () => void; fail: (e: unknown) => void }> = [];
@@ -112,12 +123,19 @@ class WalSync {
     this.sync().then(() => done(), (e) => done(e ?? new Error('WAL sync failed')));
   }
 
-  private async sync(): Promise<void> {
-    const fh = await open(this.path, 'r');
-    try {
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+  private sync(): Promise<void> {
+    return new Promise((ok, fail) => {
+      try {
+        this.fd ??= openSync(this.path, 'r');
+      } catch (e) {
+        return fail(e);
+      }
+      fdatasync(this.fd, (err) => (err ? fail(err) : ok()));
+    });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }

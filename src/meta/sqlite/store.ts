@@ -140,6 +140,7 @@ export class SqliteMetaStore implements MetaStore {
   async close(): Promise<void> {
     // Let queued batches drain before closing.
     await this.batch.run(() => undefined);
+    this.batch.close();
     this.db.close();
   }
 
