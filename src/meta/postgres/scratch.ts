@@ -8,6 +8,9 @@ import { PostgresMetaStore } from './store.js';
  * files) never share a schema: each gets `tessera_test_<random>` on the server
  * of `TESSERA_TEST_POSTGRES_URL` (default: the local cluster, user postgres),
  * created from template0 and dropped, connections and all, by `drop()`.
+ * Names carry their creation time (`tessera_test_<base36 ms>_<random>`), so
+ * a database that a killed run left behind is dropped by a later run once it
+ * is a day old.
  */
 export const TEST_POSTGRES_URL = process.env.TESSERA_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -27,9 +30,23 @@ async function withAdmin<T>(baseUrl: string, fn: (c: pg.Client) => Promise<T>): 
   }
 }
 
+const LEFT_BEHIND_MS = 24 * 3600 * 1000;
+
+/** Drops scratch databases of runs that died a day ago or more (best effort: a failure leaves them for the next run). */
+async function dropLeftBehind(c: pg.Client): Promise<void> {
+  const { rows } = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'tessera\\_test\\_%\\_%'`);
+  for (const { datname } of rows as Array<{ datname: string }>) {
+    const born = parseInt(/^tessera_test_([0-9a-z]+)_[0-9a-f]+$/.exec(datname)?.[1] ?? '', 36);
+    if (born < Date.now() - LEFT_BEHIND_MS) await c.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
 export async function createScratchDatabase(baseUrl = TEST_POSTGRES_URL): Promise<ScratchDatabase> {
-  const name = `tessera_test_${randomBytes(6).toString('hex')}`;
-  await withAdmin(baseUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8'`));
+  const name = `tessera_test_${Date.now().toString(36)}_${randomBytes(5).toString('hex')}`;
+  await withAdmin(baseUrl, async (c) => {
+    await dropLeftBehind(c).catch(() => undefined);
+    await c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8'`);
+  });
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
   return {
