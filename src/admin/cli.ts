@@ -2,15 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { resolveConfig, type Config } from '../config.js';
+import { PostgresMetaStore } from '../meta/postgres/store.js';
 import { SqliteMetaStore } from '../meta/sqlite/store.js';
 import type { MetaStore } from '../meta/types.js';
 import { addAccount, createKey, removeAccount, revokeKey } from './manage.js';
 import { SecretBox } from './secrets.js';
 
 /**
- * `tessera admin`: account and key management. It opens the data directory
- * directly (the same SQLite file a running server uses; WAL lets both work at
- * once) and a running server sees every change with its next request.
+ * `tessera admin`: account and key management. It opens the metadata store a
+ * running server uses, as configured (`meta`: the SQLite file of the data
+ * directory, where WAL lets both work at once, or the PostgreSQL database at
+ * `postgresUrl`), and the data directory's secret key; a running server sees
+ * every change with its next request (PostgreSQL: see the store's
+ * accountsGeneration for the bound on other gateways).
  * Output is JSON, one document per command, so scripts can read it; a new
  * secret is printed once, by `key create`, and never stored in clear.
  */
@@ -65,6 +69,8 @@ function withStore(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'JSON config file (TESSERA_CONFIG)')
     .option('--data-dir <dir>', 'data directory (TESSERA_DATA_DIR)')
+    .option('--meta <store>', 'metadata store: sqlite (in the data directory) or postgres (TESSERA_META)')
+    .option('--postgres-url <url>', 'PostgreSQL URL for --meta postgres (TESSERA_POSTGRES_URL)')
     .option('--root-access-key <key>', 'root access key id (TESSERA_ROOT_ACCESS_KEY)')
     .option('--root-account-id <id>', 'root account id (TESSERA_ROOT_ACCOUNT_ID)');
 }
@@ -77,15 +83,19 @@ interface Store {
 
 type Action = (store: Store, opts: Record<string, any>, arg?: string) => Promise<unknown>;
 
-/** Opens the data directory's store, runs the action, prints its result as JSON, closes the store. */
+/** Opens the configured metadata store, runs the action, prints its result as JSON, closes the store. */
 function run(action: Action) {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.opts();
-    const config = resolveConfig({ dataDir: opts.dataDir, rootAccessKey: opts.rootAccessKey, rootAccountId: opts.rootAccountId, config: opts.config });
+    const config = resolveConfig({
+      dataDir: opts.dataDir, meta: opts.meta, postgresUrl: opts.postgresUrl, rootAccessKey: opts.rootAccessKey, rootAccountId: opts.rootAccountId, config: opts.config,
+    });
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    const meta = new SqliteMetaStore(join(dataDir, 'meta.sqlite'));
+    const meta: MetaStore = config.meta === 'postgres'
+      ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, max: 2 })
+      : new SqliteMetaStore(join(dataDir, 'meta.sqlite'));
     let box: SecretBox | undefined;
     try {
       const out = await action({ config, meta, box: () => (box ??= SecretBox.open(dataDir)) }, opts, typeof args[0] === 'string' ? args[0] : undefined);

@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { startServer, type RunningServer } from '../../src/index.js';
-import { client } from '../helpers.js';
+import type { RunningServer } from '../../src/index.js';
+import { client, startTestServer } from '../helpers.js';
 
 export const MiB = 1024 * 1024;
 export const PROTOCOLS = ['http', 'https'] as const;
@@ -192,7 +192,7 @@ export async function clientServer(protocol: Protocol): Promise<ClientServer> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-clients-${protocol}-`));
   let tls: { cert: string; key: string } | undefined;
   if (protocol === 'https') tls = await selfSignedCert(dir);
-  const server = await startServer({ port: 0, host: '127.0.0.1', jobIntervalMs: 0, ...(tls ? { tlsCert: tls.cert, tlsKey: tls.key } : {}) });
+  const server = await startTestServer({ port: 0, host: '127.0.0.1', jobIntervalMs: 0, ...(tls ? { tlsCert: tls.cert, tlsKey: tls.key } : {}) });
   const s3 = client(server, tls ? { requestHandler: { httpsAgent: new Agent({ ca: readFileSync(tls.cert) }) } } : {});
   return {
     protocol, server, caFile: tls?.cert, hostPort: `127.0.0.1:${server.port}`, dir, s3,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, DeleteBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { startServer, type RunningServer } from '../../src/index.js';
-import { bucketName, client, s3Error } from '../helpers.js';
+import { bucketName, client, s3Error, startTestServer, testMeta, type TestMeta } from '../helpers.js';
 
 /**
  * Accounts: provisioned by the accounts file at start and by `tessera admin`
@@ -20,18 +20,20 @@ const MAIN = join(import.meta.dirname, '../../src/main.ts');
 let dir: string;
 let dataDir: string;
 let accountsFile: string;
+/** The store the server and `tessera admin` share: in PostgreSQL mode, a database of this suite's own. */
+let meta: TestMeta;
 let server: RunningServer | undefined;
 const open: S3Client[] = [];
 
 const FILE_ACCOUNT = { accountId: '333333333333', canonicalId: 'd'.repeat(64), displayName: 'from-the-file', email: 'file@example.com', keys: [{ accessKeyId: 'AKIDFROMTHEFILE01', secretAccessKey: 'the-file-secret-0001' }] };
 
 async function admin(...args: string[]): Promise<any> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, 'admin', ...args, '--data-dir', dataDir], { cwd: join(import.meta.dirname, '../..') });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', MAIN, 'admin', ...args, '--data-dir', dataDir, ...meta.args], { cwd: join(import.meta.dirname, '../..') });
   return JSON.parse(stdout);
 }
 
 async function start(): Promise<RunningServer> {
-  server = await startServer({ port: 0, jobIntervalMs: 0, dataDir, accountsFile });
+  server = await startServer({ port: 0, jobIntervalMs: 0, dataDir, accountsFile, ...meta.options });
   return server;
 }
 
@@ -46,6 +48,7 @@ before(async () => {
   dataDir = join(dir, 'data');
   accountsFile = join(dir, 'accounts.json');
   writeFileSync(accountsFile, JSON.stringify([FILE_ACCOUNT]));
+  meta = await testMeta();
   await start();
 });
 
@@ -53,6 +56,7 @@ after(async () => {
   for (const c of open) c.destroy();
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
+  await meta?.drop();
 });
 
 describe('Accounts', () => {
@@ -68,9 +72,12 @@ describe('Accounts', () => {
     await s3.send(new DeleteBucketCommand({ Bucket: name }));
   });
 
-  it('secrets are stored encrypted, under a key file only the server\'s user can read', () => {
-    const db = readFileSync(join(dataDir, 'meta.sqlite'));
-    assert.equal(db.includes(Buffer.from('the-file-secret-0001')), false);
+  it('secrets are stored encrypted, under a key file only the server\'s user can read', async () => {
+    const stored = (await server!.deps.meta.loadAccounts()).keys.find((k) => k.accessKeyId === FILE_ACCOUNT.keys[0].accessKeyId);
+    assert.ok(stored?.secret, 'the metadata store holds the file account\'s key');
+    assert.match(stored.secret, /^v1\.[\w-]+\.[\w-]+$/, 'sealed');
+    assert.equal(JSON.stringify(stored).includes('the-file-secret-0001'), false);
+    for (const part of stored.secret.split('.')) assert.equal(Buffer.from(part, 'base64url').includes(Buffer.from('the-file-secret-0001')), false);
     assert.equal(statSync(join(dataDir, 'accounts.key')).mode & 0o777, 0o600);
     assert.match(readFileSync(join(dataDir, 'accounts.key'), 'utf8'), /^tessera-accounts-key v1 [A-Za-z0-9+/]{43}=\n$/);
   });
@@ -117,7 +124,7 @@ describe('Accounts', () => {
     const other = mkdtempSync(join(tmpdir(), 'tessera-root-'));
     const file = join(other, 'accounts.json');
     writeFileSync(file, JSON.stringify([{ accountId: '444455556666', canonicalId: 'e'.repeat(64), displayName: 'renamed-root', keys: [{ accessKeyId: 'tessera-root', secretAccessKey: 'tessera-root-secret-key' }] }]));
-    const s = await startServer({ port: 0, jobIntervalMs: 0, accountsFile: file });
+    const s = await startTestServer({ port: 0, jobIntervalMs: 0, accountsFile: file });
     const c = client(s);
     try {
       const name = bucketName('root');
@@ -137,11 +144,11 @@ describe('Accounts', () => {
     const file = join(other, 'accounts.json');
     try {
       writeFileSync(file, '{ not json');
-      await assert.rejects(startServer({ port: 0, accountsFile: file }), /accounts file .*: not valid JSON/);
+      await assert.rejects(startTestServer({ port: 0, accountsFile: file }), /accounts file .*: not valid JSON/);
       writeFileSync(file, JSON.stringify([{ accountId: '12', keys: [{ accessKeyId: 'AKIDBADACCOUNT01', secretAccessKey: 'a-secret-never-shown' }] }]));
-      await assert.rejects(startServer({ port: 0, accountsFile: file }), (e: Error) => /account id "12": must be 12 digits/.test(e.message) && !e.message.includes('a-secret-never-shown'));
+      await assert.rejects(startTestServer({ port: 0, accountsFile: file }), (e: Error) => /account id "12": must be 12 digits/.test(e.message) && !e.message.includes('a-secret-never-shown'));
       writeFileSync(file, JSON.stringify([{ accountId: '555555555555', keys: [{ accessKeyId: 'tessera-root', secretAccessKey: 'a-different-secret' }] }]));
-      await assert.rejects(startServer({ port: 0, accountsFile: file }), (e: Error) => /differs from the configured root secret key/.test(e.message) && !e.message.includes('a-different-secret'));
+      await assert.rejects(startTestServer({ port: 0, accountsFile: file }), (e: Error) => /differs from the configured root secret key/.test(e.message) && !e.message.includes('a-different-secret'));
     } finally {
       rmSync(other, { recursive: true, force: true });
     }

@@ -1,17 +1,29 @@
 /** Embedding: `import { startServer } from 'tessera'`, as users do in their own test suites. */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startServer, type RunningServer } from 'tessera';
+import { testMeta, type TestMeta } from '../helpers.js';
 
 const sdk = (s: RunningServer) =>
   new S3Client({ endpoint: s.url, region: s.region, forcePathStyle: true, credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } });
 
 describe('startServer from the tessera package', () => {
+  const metas: TestMeta[] = [];
+  after(async () => {
+    for (const m of metas) await m.drop();
+  });
+  /** The suite's metadata store for one more server: in PostgreSQL mode, a database of its own. */
+  const store = async () => {
+    const m = await testMeta();
+    metas.push(m);
+    return m.options;
+  };
+
   it('two servers run in one process, each with its own port, data, credentials and buckets', async () => {
-    const a = await startServer({ port: 0 });
-    const b = await startServer({ port: 0, rootAccessKey: 'second-key', rootSecretKey: 'second-secret' });
+    const a = await startServer({ port: 0, ...(await store()) });
+    const b = await startServer({ port: 0, rootAccessKey: 'second-key', rootSecretKey: 'second-secret', ...(await store()) });
     const [ca, cb] = [sdk(a), sdk(b)];
     try {
       assert.notEqual(a.port, b.port);
@@ -40,8 +52,8 @@ describe('startServer from the tessera package', () => {
   });
 
   it('closing one server leaves the other serving', async () => {
-    const a = await startServer({ port: 0 });
-    const b = await startServer({ port: 0 });
+    const a = await startServer({ port: 0, ...(await store()) });
+    const b = await startServer({ port: 0, ...(await store()) });
     await a.close();
     const cb = sdk(b);
     try {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startServer, type RunningServer } from '../../src/index.js';
-import { client, liveServer, s3Error } from '../helpers.js';
+import { client, liveServer, s3Error, testMeta, type TestMeta } from '../helpers.js';
 import { rawSocket, signRequest } from './raw-signed.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -18,9 +18,9 @@ function blobFiles(dataDir: string): string[] {
   return readdirSync(dir).flatMap((sub) => readdirSync(join(dir, sub)));
 }
 
-/** `tessera serve` as a child process on a free port; resolves once it prints its endpoint. */
-async function spawnServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+/** `tessera serve` as a child process on a free port, on the database of `meta` in PostgreSQL mode; resolves once it prints its endpoint. */
+async function spawnServer(dataDir: string, meta: TestMeta): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...meta.args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_JOB_INTERVAL_MS: '0' },
   });
   let out = '';
@@ -58,16 +58,25 @@ async function getBytes(s3: S3Client, Bucket: string, Key: string): Promise<Buff
 
 describe('durability: SIGKILL during writes', () => {
   const dirs: string[] = [];
+  const metas: TestMeta[] = [];
   const children: ChildProcess[] = [];
   after(async () => {
     for (const c of children) await kill9(c);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    for (const m of metas) await m.drop();
   });
-
-  it('PutObject killed mid-body: after restart the old object is intact, and the collector reaps the torn blob', async () => {
+  /** A new data directory and, in PostgreSQL mode, its database. */
+  async function newData(): Promise<{ dataDir: string; meta: TestMeta }> {
     const dataDir = mkdtempSync(join(tmpdir(), 'tessera-kill-'));
     dirs.push(dataDir);
-    const first = await spawnServer(dataDir);
+    const meta = await testMeta();
+    metas.push(meta);
+    return { dataDir, meta };
+  }
+
+  it('PutObject killed mid-body: after restart the old object is intact, and the collector reaps the torn blob', async () => {
+    const { dataDir, meta } = await newData();
+    const first = await spawnServer(dataDir, meta);
     children.push(first.child);
     let s3 = sdk(first.url);
     const old = Buffer.alloc(300_000, 'o');
@@ -84,7 +93,7 @@ describe('durability: SIGKILL during writes', () => {
     await kill9(first.child);
     socket.destroy();
 
-    const second = await spawnServer(dataDir);
+    const second = await spawnServer(dataDir, meta);
     children.push(second.child);
     s3 = sdk(second.url);
     assert.equal(md5(await getBytes(s3, 'dur', 'obj')), md5(old));
@@ -92,7 +101,7 @@ describe('durability: SIGKILL during writes', () => {
     await kill9(second.child);
 
     // The collector (in-process on the same data) removes every blob file no manifest references.
-    const server = await startServer({ dataDir, port: 0, jobIntervalMs: 0 });
+    const server = await startServer({ dataDir, port: 0, jobIntervalMs: 0, ...meta.options });
     try {
       await server.jobs.runNow({ graceMs: 0 });
       assert.equal(blobFiles(dataDir).length, 1, 'only the old object\'s blob is left');
@@ -105,9 +114,8 @@ describe('durability: SIGKILL during writes', () => {
   });
 
   it('acknowledged PutObjects survive a SIGKILL; an overwrite in flight leaves the old or the new object, never a torn one', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-kill-'));
-    dirs.push(dataDir);
-    const first = await spawnServer(dataDir);
+    const { dataDir, meta } = await newData();
+    const first = await spawnServer(dataDir, meta);
     children.push(first.child);
     const s3 = sdk(first.url);
     await s3.send(new CreateBucketCommand({ Bucket: 'acks' }));
@@ -134,7 +142,7 @@ describe('durability: SIGKILL during writes', () => {
     await Promise.all([...writers, flip]);
     s3.destroy();
 
-    const second = await spawnServer(dataDir);
+    const second = await spawnServer(dataDir, meta);
     children.push(second.child);
     const after = sdk(second.url);
     try {

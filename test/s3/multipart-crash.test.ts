@@ -10,7 +10,7 @@ import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand,
   ListPartsCommand, UploadPartCommand, type CompletedPart, type S3Client,
 } from '@aws-sdk/client-s3';
-import { client, s3Error } from '../helpers.js';
+import { client, s3Error, testMeta, type TestMeta } from '../helpers.js';
 import { startServer, type RunningServer } from '../../src/index.js';
 import { DEFAULTS } from '../../src/config.js';
 
@@ -22,14 +22,25 @@ import { DEFAULTS } from '../../src/config.js';
  */
 const MIN = 1024;
 const dirs: string[] = [];
+const metas: TestMeta[] = [];
 
-after(() => {
+after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const m of metas) await m.drop();
 });
 
-/** `tessera serve` in a child process; resolves once it listens. */
-async function serve(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--min-part-size', String(MIN), '--log-level', 'error'], {
+/** A new data directory and, in PostgreSQL mode, its database. */
+async function newData(): Promise<{ dataDir: string; meta: TestMeta }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-crash-'));
+  dirs.push(dataDir);
+  const meta = await testMeta();
+  metas.push(meta);
+  return { dataDir, meta };
+}
+
+/** `tessera serve` in a child process (on the database of `meta` in PostgreSQL mode); resolves once it listens. */
+async function serve(dataDir: string, meta: TestMeta): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--min-part-size', String(MIN), '--log-level', 'error', ...meta.args], {
     cwd: join(import.meta.dirname, '../..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -59,8 +70,8 @@ function clientFor(url: string): S3Client {
 }
 
 /** The same data directory, restarted in this process so the test can run the collector. */
-async function restart(dataDir: string): Promise<{ server: RunningServer; s3: S3Client }> {
-  const server = await startServer({ dataDir, port: 0, jobIntervalMs: 0, minPartSize: MIN });
+async function restart(dataDir: string, meta: TestMeta): Promise<{ server: RunningServer; s3: S3Client }> {
+  const server = await startServer({ dataDir, port: 0, jobIntervalMs: 0, minPartSize: MIN, ...meta.options });
   return { server, s3: client(server) };
 }
 
@@ -81,9 +92,8 @@ function bytes(n: number, seed: number): Buffer {
 
 describe('Multipart crash safety', () => {
   it('UploadPart cut off by SIGKILL: the upload and its acknowledged parts survive, the partial blob is reaped', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-crash-'));
-    dirs.push(dataDir);
-    const { child, url } = await serve(dataDir);
+    const { dataDir, meta } = await newData();
+    const { child, url } = await serve(dataDir, meta);
     const s3 = clientFor(url);
     const Bucket = 'crash-part';
     const Key = 'k';
@@ -112,7 +122,7 @@ describe('Multipart crash safety', () => {
       await kill9(child);
       s3.destroy();
     }
-    const { server, s3: again } = await restart(dataDir);
+    const { server, s3: again } = await restart(dataDir, meta);
     try {
       const uploads = await again.send(new ListMultipartUploadsCommand({ Bucket }));
       assert.deepEqual(uploads.Uploads!.map((u) => u.UploadId), [UploadId]);
@@ -135,9 +145,8 @@ describe('Multipart crash safety', () => {
   it('CompleteMultipartUpload cut off by SIGKILL: the whole object or the upload, never a torn object', async () => {
     // The kill lands at a different moment of the Complete in each round.
     for (const delayMs of [5, 20, 40, 70, 120, 250]) {
-      const dataDir = mkdtempSync(join(tmpdir(), 'tessera-crash-'));
-      dirs.push(dataDir);
-      const { child, url } = await serve(dataDir);
+      const { dataDir, meta } = await newData();
+      const { child, url } = await serve(dataDir, meta);
       const s3 = clientFor(url);
       const Bucket = 'crash-complete';
       const Key = 'obj';
@@ -162,7 +171,7 @@ describe('Multipart crash safety', () => {
         await kill9(child);
         s3.destroy();
       }
-      const { server, s3: again } = await restart(dataDir);
+      const { server, s3: again } = await restart(dataDir, meta);
       try {
         const uploads = await again.send(new ListMultipartUploadsCommand({ Bucket }));
         const listed = (uploads.Uploads ?? []).map((u) => u.UploadId);

@@ -9,7 +9,7 @@ import {
   RestoreObjectCommand, UploadPartCopyCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import type { RunningServer } from '../../src/index.js';
-import { bucketName, liveServer, s3Error } from '../helpers.js';
+import { bucketName, liveServer, s3Error, testMeta } from '../helpers.js';
 import { errorCode, raw } from './raw-signed.js';
 
 /**
@@ -106,9 +106,10 @@ describe('RestoreObject', () => {
 
   it('RestoreObject with a delay completes on time across a server restart: reads, HEAD and copies go by the clock', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tessera-restore-'));
+    const meta = await testMeta();
     const now = Date.now;
     try {
-      const first = await liveServer({ dataDir, restoreDelayMs: 60_000 });
+      const first = await liveServer({ dataDir, restoreDelayMs: 60_000, ...meta.options });
       const Bucket = bucketName('rst');
       try {
         await first.s3.send(new CreateBucketCommand({ Bucket }));
@@ -117,7 +118,7 @@ describe('RestoreObject', () => {
       } finally {
         await first.close();
       }
-      const { s3, close } = await liveServer({ dataDir });
+      const { s3, close } = await liveServer({ dataDir, ...meta.options });
       try {
         assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: 'deep' }))).Restore, 'ongoing-request="true"');
         assert.equal((await s3Error(() => s3.send(new GetObjectCommand({ Bucket, Key: 'deep' })))).name, 'InvalidObjectState');
@@ -139,6 +140,7 @@ describe('RestoreObject', () => {
     } finally {
       Date.now = now;
       rmSync(dataDir, { recursive: true, force: true });
+      await meta.drop();
     }
   });
 

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type RunningServer } from '../../src/index.js';
-import { bucketName, liveServer, s3Error } from '../helpers.js';
+import type { RunningServer } from '../../src/index.js';
+import { bucketName, liveServer, s3Error, startTestServer, testMeta, type TestMeta } from '../helpers.js';
 import { errorCode, raw, xmlField } from './raw-signed.js';
 
 const KEY_A = randomBytes(32);
@@ -24,6 +24,17 @@ const triad = (key: Buffer, prefix = 'x-amz-server-side-encryption-customer-') =
 async function bytes(s3: S3Client, input: ConstructorParameters<typeof GetObjectCommand>[0]): Promise<Buffer> {
   const r = await s3.send(new GetObjectCommand(input));
   return Buffer.from(await r.Body!.transformToByteArray());
+}
+
+/**
+ * What the metadata store holds for a value, as bytes, in either metadata
+ * mode: strings as UTF-8, binary fields (inline data) as they are.
+ */
+function storedBytes(v: unknown): Buffer {
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  if (Array.isArray(v)) return Buffer.concat(v.map(storedBytes));
+  if (v && typeof v === 'object') return Buffer.concat(Object.entries(v).flatMap(([k, x]) => [Buffer.from(k), storedBytes(x)]));
+  return Buffer.from(String(v));
 }
 
 /** Every file blob under the data directory, for checking what is at rest. */
@@ -113,9 +124,11 @@ describe('SSE-C on PutObject, GetObject and HeadObject', () => {
   it('stores no plaintext and no key at rest', async () => {
     const marker = Buffer.from('PLAINTEXT-MARKER-'.repeat(200));
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'rest', Body: marker, ...ssec(KEY_A) }));
-    const wal = join(server.dataDir, 'meta.sqlite-wal');
-    const meta = Buffer.concat([readFileSync(join(server.dataDir, 'meta.sqlite')), existsSync(wal) ? readFileSync(wal) : Buffer.alloc(0)]);
-    assert.ok(meta.includes('rest'), 'the metadata files hold the object');
+    const version = await server.deps.meta.getVersion(bucket, 'rest');
+    assert.ok(version, 'the metadata store holds the object');
+    const blobRows = await Promise.all(version.manifest.map((e) => server.deps.meta.getBlob(e.blob)));
+    const meta = storedBytes([version, blobRows]);
+    assert.ok(meta.includes(version.etag), 'the metadata as stored is inspected');
     for (const file of blobFiles(server)) assert.ok(!readFileSync(file).includes('PLAINTEXT-MARKER-'), file);
     assert.ok(!meta.includes(KEY_A) && !meta.includes(KEY_A.toString('base64')));
     assert.ok(!meta.includes(md5b64(KEY_A)));
@@ -342,11 +355,16 @@ describe('SSE-S3 master key from configuration', () => {
   const otherKey = join(dir, 'other.key');
   writeFileSync(keyFile, randomBytes(32).toString('base64') + '\n');
   writeFileSync(otherKey, randomBytes(32).toString('base64'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  let meta: TestMeta;
+  before(async () => (meta = await testMeta()));
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await meta?.drop();
+  });
   const body = randomBytes(70_000);
 
   it('masterKeyFile encrypts SSE-S3 objects with that key: none is generated in the data directory, and only that key reads them', async () => {
-    const first = await liveServer({ dataDir, masterKeyFile: keyFile });
+    const first = await liveServer({ dataDir, masterKeyFile: keyFile, ...meta.options });
     const Bucket = bucketName('master');
     try {
       await first.s3.send(new CreateBucketCommand({ Bucket }));
@@ -357,13 +375,14 @@ describe('SSE-S3 master key from configuration', () => {
     } finally {
       await first.close();
     }
-    const other = await liveServer({ dataDir, masterKeyFile: otherKey });
+    const other = await liveServer({ dataDir, masterKeyFile: otherKey, ...meta.options });
     try {
+      await other.s3.send(new HeadObjectCommand({ Bucket, Key: 'k' }));
       await assert.rejects(bytes(other.s3, { Bucket, Key: 'k' }), 'another master key cannot read it');
     } finally {
       await other.close();
     }
-    const again = await liveServer({ dataDir, masterKeyFile: keyFile });
+    const again = await liveServer({ dataDir, masterKeyFile: keyFile, ...meta.options });
     try {
       assert.deepEqual(await bytes(again.s3, { Bucket, Key: 'k' }), body);
     } finally {
@@ -373,9 +392,9 @@ describe('SSE-S3 master key from configuration', () => {
 
   it('a masterKeyFile that is missing or not 32 bytes of base64 fails the start, naming the file', async () => {
     const missing = join(dir, 'missing.key');
-    await assert.rejects(startServer({ port: 0, jobIntervalMs: 0, masterKeyFile: missing }), new RegExp(`SSE master key file ${missing}: not found`));
+    await assert.rejects(startTestServer({ port: 0, jobIntervalMs: 0, masterKeyFile: missing }), new RegExp(`SSE master key file ${missing}: not found`));
     const short = join(dir, 'short.key');
     writeFileSync(short, randomBytes(16).toString('base64'));
-    await assert.rejects(startServer({ port: 0, jobIntervalMs: 0, masterKeyFile: short }), new RegExp(`SSE master key file ${short}: expected 32 bytes of base64`));
+    await assert.rejects(startTestServer({ port: 0, jobIntervalMs: 0, masterKeyFile: short }), new RegExp(`SSE master key file ${short}: expected 32 bytes of base64`));
   });
 });
