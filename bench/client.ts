@@ -53,6 +53,8 @@ export class LeanS3 {
   readonly agent: Agent;
   private keyDate = '';
   private signingKey = Buffer.alloc(0);
+  private clockSecond = -1;
+  private amzDate = '';
 
   constructor(readonly ep: Endpoint, maxSockets = 64) {
     this.agent = new Agent({ keepAlive: true, maxSockets, keepAliveMsecs: 30_000 });
@@ -73,7 +75,12 @@ export class LeanS3 {
 
   /** Signs a request: returns the headers to send (host, x-amz-date, x-amz-content-sha256, authorization and the given ones). */
   sign(method: string, path: string, query: Record<string, string>, extra: Record<string, string>): Record<string, string> {
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.clockSecond) {
+      this.clockSecond = second;
+      this.amzDate = new Date(second * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    }
+    const amzDate = this.amzDate;
     const date = amzDate.slice(0, 8);
     const headers: Record<string, string> = {
       host: `${this.ep.host}:${this.ep.port}`,
