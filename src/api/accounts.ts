@@ -35,7 +35,11 @@ interface Source {
  * `lookup()` (the authenticator's credential lookup) first compares the
  * store's accounts generation with the copy's and reloads when another
  * process (the admin CLI) changed something, so a revoked key stops working
- * with the next request.
+ * with the next request. SQLite reads the generation from the file each
+ * time; PostgreSQL answers it from a cache that change notifications keep
+ * current, so the check costs no round trip: a change through this server's
+ * store is seen at once, another process's within `accountsMaxAgeMs` (1 s by
+ * default) at worst (meta/postgres/accounts-cache.ts).
  */
 export class Accounts {
   private byId = new Map<string, Account>();

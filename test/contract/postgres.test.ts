@@ -236,3 +236,80 @@ describe('PostgreSQL store: the schema\'s own rules', { skip: unavailable }, () 
     assert.deepEqual(snap.keys.map((k) => [k.accessKeyId, k.status, k.secret]), [['AK1', 'Revoked', '']]);
   });
 });
+
+describe('PostgreSQL store: the accounts generation cache', { skip: unavailable }, () => {
+  let db: ScratchDatabase;
+  let admin: pg.Client;
+  const stores: MetaStore[] = [];
+  const open = async (accountsMaxAgeMs: number, onError?: (e: Error) => void) => {
+    const s = await PostgresMetaStore.open({ connectionString: db.url, max: 2, accountsMaxAgeMs, onError });
+    stores.push(s);
+    return s;
+  };
+  const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+  /** The generation in the database now. */
+  const current = async () => Number((await admin.query('SELECT generation FROM accounts_generation')).rows[0].generation);
+  /** A change that announces nothing, as if its notification were lost. */
+  const silentBump = () => admin.query('UPDATE accounts_generation SET generation = generation + 1');
+  /** Polls until `ok()` holds (10 s at most): for what a notification brings, which arrives when it arrives. */
+  async function until(ok: () => Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      if (await ok()) return;
+      await sleep(20);
+    }
+    assert.fail(`never: ${what}`);
+  }
+  /** Waits until `store` answers from its cache: a silent change stays unseen (the store is then one generation behind). */
+  async function untilCached(store: MetaStore): Promise<void> {
+    await until(async () => {
+      const seen = await store.accountsGeneration();
+      await silentBump();
+      return (await store.accountsGeneration()) === seen;
+    }, 'the store answers from its cache');
+  }
+  let n = 0;
+  const account = () => ({ accountId: String(++n).padStart(12, '7'), canonicalId: `cache-${n}`, displayName: `cache ${n}`, createdAt: n });
+
+  before(async () => {
+    db = await createScratchDatabase();
+    admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+  });
+  after(async () => {
+    for (const s of stores) await s.close();
+    await admin?.end();
+    await db?.drop();
+  });
+
+  it('accountsGeneration: cached between changes; a change through the store itself is seen at once, one through another store when its notification arrives', async () => {
+    const [writer, gateway] = [await open(60_000), await open(60_000)];
+    await untilCached(gateway);
+    assert.notEqual(await gateway.accountsGeneration(), await current(), 'a silent change is not seen within the cache interval');
+    await gateway.putAccount(account());
+    assert.equal(await gateway.accountsGeneration(), await current(), 'the store that made the change sees it at once');
+    await untilCached(gateway);
+    await writer.putAccessKey({ accessKeyId: `AKCACHE${n}`, accountId: account().accountId, secret: 's', status: 'Active', createdAt: 1 });
+    await until(async () => (await gateway.accountsGeneration()) === (await current()), 'the other store\'s change is seen');
+  });
+
+  it('accountsGeneration: a change whose notification is lost is seen once accountsMaxAgeMs has passed', async () => {
+    const gateway = await open(300);
+    await untilCached(gateway);
+    await sleep(400);
+    assert.equal(await gateway.accountsGeneration(), await current());
+  });
+
+  it('accountsGeneration: when the listening connection is cut, the cache is dropped and the lost connection reported; the store listens and caches again', async () => {
+    const errors: Error[] = [];
+    const [writer, gateway] = [await open(60_000), await open(60_000, (e) => errors.push(e))];
+    await untilCached(gateway);
+    const cut = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = current_database() AND query = 'LISTEN tessera_accounts' AND pid <> pg_backend_pid()`);
+    assert.ok(cut.rowCount! >= 1, 'a listening connection was cut');
+    await until(async () => (await gateway.accountsGeneration()) === (await current()), 'the lost connection drops the cache');
+    assert.equal(errors.length, 1, 'the lost connection is reported once');
+    await untilCached(gateway);
+    await writer.putAccount(account());
+    await until(async () => (await gateway.accountsGeneration()) === (await current()), 'notifications arrive again');
+  });
+});

@@ -16,6 +16,12 @@ export interface PostgresOptions {
   max?: number;
   /** Errors of idle connections (a restarted database, a dropped network); the pool replaces them. */
   onError?: (err: Error) => void;
+  /**
+   * How long another process's accounts change may go unseen at most, in ms
+   * (default 1000): the accounts generation is cached at most this long
+   * between notifications (accounts-cache.ts).
+   */
+  accountsMaxAgeMs?: number;
 }
 
 const INT8 = 20;

@@ -4,6 +4,7 @@ import type {
   MetaStore, ObjectMeta, PartRow, PutPartArgs, PutVersionArgs, UploadRow, VersionRow, VersioningState,
 } from '../types.js';
 import { prefixEnd } from '../keys.js';
+import { AccountsGenerationCache, ACCOUNTS_CHANNEL } from './accounts-cache.js';
 import { migrate } from './migrate.js';
 import { autocommit, createPool, transaction, type PostgresOptions, type Query } from './pool.js';
 import { blobArrays, dec, enc, toAccount, toBlob, toBucket, toKey, toPart, toUpload, toVersion, type Row } from './rows.js';
@@ -11,7 +12,9 @@ import { blobArrays, dec, enc, toAccount, toBlob, toBucket, toKey, toPart, toUpl
 export type { PostgresOptions } from './pool.js';
 
 const LOCK_ACCOUNTS = 'SELECT generation FROM accounts_generation FOR UPDATE';
-const BUMP_ACCOUNTS = 'UPDATE accounts_generation SET generation = generation + 1';
+/** Bumps the generation and announces it to every listening gateway when (and only if) the change commits. */
+const BUMP_ACCOUNTS = `WITH g AS (UPDATE accounts_generation SET generation = generation + 1 RETURNING generation)
+  SELECT pg_notify('${ACCOUNTS_CHANNEL}', generation::text) FROM g`;
 
 /** Collects positional parameters for a statement built piece by piece. */
 class Params {
@@ -39,10 +42,15 @@ function greatestKey(keys: Array<string | undefined>): string | undefined {
 export class PostgresMetaStore implements MetaStore {
   readonly kind = 'postgres' as const;
   private readonly q: Query;
+  private readonly generations: AccountsGenerationCache;
   private closed = false;
 
-  private constructor(private readonly pool: Pool) {
+  private constructor(private readonly pool: Pool, opts: PostgresOptions) {
     this.q = autocommit(pool);
+    this.generations = new AccountsGenerationCache(
+      { connectionString: opts.connectionString, maxAgeMs: opts.accountsMaxAgeMs ?? 1000, retryMs: 1000, onError: opts.onError },
+      async () => (await this.q('SELECT generation FROM accounts_generation'))[0].generation as number,
+    );
   }
 
   /** Connects and migrates the schema (safe when several gateways start at once). */
@@ -54,7 +62,7 @@ export class PostgresMetaStore implements MetaStore {
       await pool.end().catch(() => undefined);
       throw e;
     }
-    return new PostgresMetaStore(pool);
+    return new PostgresMetaStore(pool, opts);
   }
 
   private tx<T>(fn: (q: Query) => Promise<T>): Promise<T> {
@@ -64,6 +72,7 @@ export class PostgresMetaStore implements MetaStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.generations.close();
     await this.pool.end();
   }
 
@@ -306,11 +315,26 @@ export class PostgresMetaStore implements MetaStore {
 
   // ---- accounts ----
   // Every change first locks the generation row (account writers serialize on
-  // it, so `check` sees rows no one else is changing) and bumps it.
+  // it, so `check` sees rows no one else is changing), bumps it and notifies
+  // ACCOUNTS_CHANNEL; this store forgets its cached generation as it returns.
 
-  async accountsGeneration() {
-    const [r] = await this.q('SELECT generation FROM accounts_generation');
-    return r.generation as number;
+  /**
+   * Cheap enough for every signed request: cached between notifications
+   * (accounts-cache.ts). A change through this store is seen at once; one
+   * through another process as soon as its notification arrives, and never
+   * later than `accountsMaxAgeMs` (default 1 s) after it committed.
+   */
+  accountsGeneration() {
+    return this.generations.generation();
+  }
+
+  /** Runs one accounts change; the cached generation is dropped however it ends. */
+  private async changeAccounts<T>(fn: (q: Query) => Promise<T>): Promise<T> {
+    try {
+      return await this.tx(fn);
+    } finally {
+      this.generations.drop();
+    }
   }
 
   /** One statement, so one snapshot: the generation matches the rows. */
@@ -324,7 +348,7 @@ export class PostgresMetaStore implements MetaStore {
 
   /** Replaces whatever row holds this account id or canonical id, as the SQLite store's INSERT OR REPLACE. */
   async putAccount(a: AccountRow, check?: (existing: AccountRow | undefined) => void) {
-    await this.tx(async (q) => {
+    await this.changeAccounts(async (q) => {
       await q(LOCK_ACCOUNTS);
       const [r] = await q('SELECT * FROM accounts WHERE account_id = $1', [a.accountId]);
       check?.(r ? toAccount(r) : undefined);
@@ -336,7 +360,7 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async deleteAccount(accountId: string, check?: (existing: AccountRow) => void) {
-    return this.tx(async (q) => {
+    return this.changeAccounts(async (q) => {
       await q(LOCK_ACCOUNTS);
       const [r] = await q('SELECT * FROM accounts WHERE account_id = $1', [accountId]);
       if (!r) return false;
@@ -349,7 +373,7 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async putAccessKey(k: AccessKeyRow, check?: (existing: AccessKeyRow | undefined) => void) {
-    await this.tx(async (q) => {
+    await this.changeAccounts(async (q) => {
       await q(LOCK_ACCOUNTS);
       const [r] = await q('SELECT * FROM access_keys WHERE access_key_id = $1', [k.accessKeyId]);
       check?.(r ? toKey(r) : undefined);
