@@ -12,6 +12,7 @@ import type { BlobStore } from './blob/types.js';
 import { DEFAULTS, type Config } from './config.js';
 import type { Deps } from './http/context.js';
 import { dispatch } from './http/dispatch.js';
+import { answerOps, Metrics, OPS_PREFIX } from './http/ops.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { startJobs, type JobRunner } from './jobs/index.js';
 import { ServerKeys } from './crypto/keys.js';
@@ -77,12 +78,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   });
   const jobs = startJobs(meta, blobs, config, log);
   const auth = createAuthenticator((id) => accounts.lookup(id));
-  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys };
+  const metrics = new Metrics();
+  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys, metrics };
   registerLifecycleJob(deps);
 
   const secure = Boolean(config.tlsCert && config.tlsKey);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    dispatch(deps, req, res, secure).catch((err) => {
+    const answer = req.url?.startsWith(OPS_PREFIX) ? answerOps(req, res, meta, metrics) : dispatch(deps, req, res, secure);
+    answer.catch((err) => {
       log.error({ err }, 'dispatch failed');
       res.destroy();
     });

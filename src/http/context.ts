@@ -6,6 +6,7 @@ import type { BlobStore } from '../blob/types.js';
 import type { Config } from '../config.js';
 import type { ServerKeys } from '../crypto/keys.js';
 import type { BucketRow, MetaStore } from '../meta/types.js';
+import type { Metrics } from './ops.js';
 import type { Accounts, Account } from '../api/accounts.js';
 
 /** Everything a handler may use, injected through startServer(deps): no module singletons. */
@@ -17,6 +18,8 @@ export interface Deps {
   accounts: Accounts;
   auth: Authenticator;
   /** Background jobs the API can poke (collector after deletes) or add to (lifecycle). */
+  /** Request metrics for the /-/metrics endpoint. */
+  metrics: Metrics;
   jobs: { collectSoon(): void; register(name: string, job: (now: number) => Promise<void>): void };
   /** SSE-S3 master key and SSE-KMS keyring (src/crypto/keys.ts). */
   sseKeys: ServerKeys;

@@ -108,6 +108,7 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
   drain(req);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   deps.log.info({ op, status: response.status, bucket: ctx?.bucket, key: ctx?.key, bytesIn: ctx?.bytesIn, ms: Math.round(ms * 100) / 100, requestId }, 'request');
+  deps.metrics.observe(op, response.status, ms, ctx?.bytesIn);
 }
 
 export function toErrorResponse(deps: Deps, e: unknown, resource: string, requestId: string, hostId: string, head: boolean, op: string): S3Response {
