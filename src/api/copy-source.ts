@@ -144,9 +144,5 @@ export function checkDestinationOwner(ctx: RequestContext, bucket: BucketRow): v
   checkExpectedOwner(ctx, 'x-amz-expected-bucket-owner', bucket.ownerId);
 }
 
-/** `x-amz-request-charged`: only when the requester agreed to pay and a bucket involved is requester-pays. */
-export function requestCharged(ctx: RequestContext, ...buckets: BucketRow[]): Record<string, string> {
-  if (header(ctx, 'x-amz-request-payer')?.toLowerCase() !== 'requester') return {};
-  const pays = buckets.some((b) => (b.config.requestPayment as { Payer?: string } | undefined)?.Payer === 'Requester');
-  return pays ? { 'x-amz-request-charged': 'requester' } : {};
-}
+/** `x-amz-request-charged` of a copy, which names two buckets: request-payment.ts's. */
+export { requestCharged } from './request-payment.js';

@@ -16,12 +16,15 @@ import * as encryption from './encryption.js';
 import * as aclApi from './acl-api.js';
 import * as policyApi from './policy-api.js';
 import * as cors from './cors.js';
+import * as requestPayment from './request-payment.js';
+import { withRequestPayment } from './request-payment.js';
 
 /**
  * Every implemented S3 operation, by its AWS name. The router names an
  * operation; an operation missing here answers 501 NotImplemented.
+ * Requester Pays (request-payment.ts) wraps the operations it applies to.
  */
-export const HANDLERS: Record<string, Handler> = {
+export const HANDLERS: Record<string, Handler> = withRequestPayment({
   ...buckets,
   ...objects,
   ...tagging,
@@ -39,4 +42,5 @@ export const HANDLERS: Record<string, Handler> = {
   ...aclApi,
   ...policyApi,
   ...cors,
-} as unknown as Record<string, Handler>;
+  ...requestPayment,
+} as unknown as Record<string, Handler>);
