@@ -73,10 +73,11 @@ describe('Accounts', () => {
   });
 
   it('secrets are stored encrypted, under a key file only the server\'s user can read', async () => {
-    const stored = (await server!.deps.meta.loadAccounts()).keys.find((k) => k.accessKeyId === FILE_ACCOUNT.keys[0].accessKeyId);
+    const snapshot = await server!.deps.meta.loadAccounts();
+    const stored = snapshot.keys.find((k) => k.accessKeyId === FILE_ACCOUNT.keys[0].accessKeyId);
     assert.ok(stored?.secret, 'the metadata store holds the file account\'s key');
     assert.match(stored.secret, /^v1\.[\w-]+\.[\w-]+$/, 'sealed');
-    assert.equal(JSON.stringify(stored).includes('the-file-secret-0001'), false);
+    assert.equal(JSON.stringify(snapshot).includes('the-file-secret-0001'), false);
     for (const part of stored.secret.split('.')) assert.equal(Buffer.from(part, 'base64url').includes(Buffer.from('the-file-secret-0001')), false);
     assert.equal(statSync(join(dataDir, 'accounts.key')).mode & 0o777, 0o600);
     assert.match(readFileSync(join(dataDir, 'accounts.key'), 'utf8'), /^tessera-accounts-key v1 [A-Za-z0-9+/]{43}=\n$/);
