@@ -5,6 +5,7 @@ import { authorizeSourceRead, checkExpectedOwner } from './access.js';
 import { checkCopySourceConditions } from './conditions.js';
 import { ARCHIVE_CLASSES, isRestored, metaOf, type StoredMeta } from './object-meta.js';
 import { parseCopyRange } from './range.js';
+import { checkRequesterPays } from './request-payment.js';
 import { checkVersionId } from './versions.js';
 
 /**
@@ -115,6 +116,7 @@ export async function resolveSource(ctx: RequestContext, src: CopySource): Promi
   const bucket = await ctx.deps.meta.getBucket(src.bucket);
   if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: src.bucket });
   await authorizeSourceRead(ctx, bucket, src.key, src.versionId);
+  checkRequesterPays(ctx, bucket);
   checkExpectedOwner(ctx, 'x-amz-source-expected-bucket-owner', bucket.ownerId);
   const versionId = src.versionId === undefined ? undefined : checkVersionId(bucket, src.versionId);
   const v = await ctx.deps.meta.getVersion(bucket.name, src.key, versionId);

@@ -216,6 +216,17 @@ describe('requester-pays buckets and other accounts', () => {
     assert.deepEqual((await other.send(new GetObjectTaggingCommand({ Bucket, Key: 'b', RequestPayer: 'requester' }))).TagSet, []);
   });
 
+  it('CopyObject by another account from a requester-pays source into its own bucket needs RequestPayer', async () => {
+    const source = await shared();
+    const Bucket = bucketName('payer-b');
+    await other.send(new CreateBucketCommand({ Bucket }));
+    const e = await s3Error(() => other.send(new CopyObjectCommand({ Bucket, Key: 'c', CopySource: `${source}/k` })));
+    assert.deepEqual([e.status, e.name], [403, 'AccessDenied']);
+    const ok = await other.send(new CopyObjectCommand({ Bucket, Key: 'c', CopySource: `${source}/k`, RequestPayer: 'requester' }));
+    assert.equal(ok.RequestCharged, 'requester');
+    assert.equal(await (await other.send(new GetObjectCommand({ Bucket, Key: 'c' }))).Body!.transformToString(), 'hello');
+  });
+
   it('GetObject by an anonymous requester is AccessDenied on a requester-pays bucket even when the policy allows everyone', async () => {
     const Bucket = await shared();
     const e = await s3Error(() => anon.send(new GetObjectCommand({ Bucket, Key: 'k', RequestPayer: 'requester' })));
