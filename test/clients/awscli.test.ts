@@ -3,9 +3,11 @@
  * sends aws-chunked bodies with trailing checksums): the smoke scenario,
  * a 100 MiB multipart `cp` with the CLI's defaults (8 MiB parts) up and back,
  * and a 64 MiB server-side `cp s3://a s3://b` that the CLI does with
- * UploadPartCopy.
+ * UploadPartCopy, and SSE-C (`--sse-c AES256 --sse-c-key fileb://`) up,
+ * back and server-side to another key.
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +15,12 @@ import {
   MiB, PROTOCOLS, assertPresent, bucket, cleanEnv, clientServer, etagOf, fixture, multipartEtag, needs, run, sha256File, writeScratch,
   type ClientServer,
 } from './lib.js';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+
+/** The SSE-C triad of a customer key, as the SDK sends it. */
+const ssec = (key: Buffer) => ({
+  SSECustomerAlgorithm: 'AES256', SSECustomerKey: key.toString('base64'), SSECustomerKeyMD5: createHash('md5').update(key).digest('base64'),
+});
 
 /** The CLI's default multipart_chunksize. */
 const CLI_PART = 8 * MiB;
@@ -90,6 +98,29 @@ for (const protocol of PROTOCOLS) {
       await aws('s3', 'rm', `s3://${a}/big`);
       await aws('s3', 'cp', '--only-show-errors', `s3://${b}/big`, back);
       assert.equal(await sha256File(back), await sha256File(file), 'the copy outlives its source');
+    });
+
+    it('cp --sse-c AES256 --sse-c-key fileb:// of 21 MiB up and back byte-exact, and a server-side cp to another key', async () => {
+      const file = await fixture('mid', 21 * MiB);
+      const [keyA, keyB] = [randomBytes(32), randomBytes(32)];
+      const fileA = writeScratch(cs, 'sse-c-key-a', keyA);
+      const fileB = writeScratch(cs, 'sse-c-key-b', keyB);
+      const b = bucket('cli-ssec');
+      const back = join(cs.dir, 'ssec-back.bin');
+      const sha256 = await sha256File(file);
+      await aws('s3', 'mb', `s3://${b}`);
+      await aws('s3', 'cp', '--only-show-errors', file, `s3://${b}/enc`, '--sse-c', 'AES256', '--sse-c-key', `fileb://${fileA}`);
+      const head = await cs.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'enc', ...ssec(keyA) }));
+      assert.deepEqual([head.ContentLength, head.SSECustomerAlgorithm, head.SSECustomerKeyMD5], [21 * MiB, 'AES256', ssec(keyA).SSECustomerKeyMD5]);
+      assert.match(head.ETag!, /^"[0-9a-f]{32}-3"$/, 'multipart, in the 8 MiB parts the CLI uses by default');
+      const noKey = await cs.s3.send(new HeadObjectCommand({ Bucket: b, Key: 'enc' })).then(() => 200, (e) => e.$metadata?.httpStatusCode);
+      assert.equal(noKey, 400, 'the object is SSE-C: no read without its key');
+      await aws('s3', 'cp', '--only-show-errors', `s3://${b}/enc`, back, '--sse-c', 'AES256', '--sse-c-key', `fileb://${fileA}`);
+      assert.equal(await sha256File(back), sha256);
+      await aws('s3', 'cp', '--only-show-errors', `s3://${b}/enc`, `s3://${b}/rekeyed`, '--sse-c-copy-source', 'AES256',
+        '--sse-c-copy-source-key', `fileb://${fileA}`, '--sse-c', 'AES256', '--sse-c-key', `fileb://${fileB}`);
+      await aws('s3', 'cp', '--only-show-errors', `s3://${b}/rekeyed`, back, '--sse-c', 'AES256', '--sse-c-key', `fileb://${fileB}`);
+      assert.equal(await sha256File(back), sha256, 'the server-side copy under the other key');
     });
   });
 }

@@ -2,10 +2,13 @@
  * boto3 against a live server, over HTTP and over HTTPS (`verify=` the
  * test's own certificate): `upload_file` with a small multipart_chunksize,
  * the managed `copy()` with a small multipart threshold (UploadPartCopy), and
- * a versioned bucket whose old version is listed and copied with `copy()`.
+ * a versioned bucket whose old version is listed and copied with `copy()`,
+ * and SSE-C: `upload_file` / `download_file` with a customer key, then a
+ * managed `copy()` (UploadPartCopy) from that key to another.
  * The Python side lives in boto3_scenarios.py and reports what it saw.
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +16,8 @@ import {
   MiB, PROTOCOLS, PYTHON_WITH_BOTO3, assertPresent, bucket, clientServer, fixture, multipartEtag, needs, run, sha256File,
   type ClientServer,
 } from './lib.js';
+
+const md5Base64 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 
 const SCRIPT = fileURLToPath(new URL('./boto3_scenarios.py', import.meta.url));
 
@@ -64,6 +69,26 @@ for (const protocol of PROTOCOLS) {
       assert.equal(seen.etag, await multipartEtag(file, 5 * MiB));
       assert.equal(seen.sha256, await sha256File(file));
       assert.equal(seen.current, 'the newer, small version');
+    });
+
+    it('SSE-C: upload_file in 5 MiB parts and download_file with the key, then copy() with a 5 MiB threshold (UploadPartCopy) to another key, byte-exact', async () => {
+      const file = await fixture('mid', 21 * MiB);
+      const [keyA, keyB] = [randomBytes(32), randomBytes(32)];
+      const seen = await scenario(cs, 'sse_c_copy', {
+        bucket: bucket('boto-ssec'), bucket2: bucket('boto-ssec-dst'), file, part_mib: 5, key_a: keyA.toString('hex'), key_b: keyB.toString('hex'),
+        back: join(cs.dir, 'ssec-back.bin'), back2: join(cs.dir, 'ssec-copy-back.bin'),
+      });
+      const sha256 = await sha256File(file);
+      const { uploaded, copied } = seen;
+      assert.deepEqual([uploaded.size, uploaded.sha256, uploaded.algorithm, uploaded.key_md5], [21 * MiB, sha256, 'AES256', md5Base64(keyA)]);
+      assert.equal(uploaded.head_without_key, 400, 'reading an SSE-C object without its key');
+      // Five parts each way: the upload was multipart, and so was the copy (UploadPartCopy, not CopyObject).
+      assert.match(uploaded.etag, /^"[0-9a-f]{32}-5"$/);
+      assert.deepEqual([copied.size, copied.sha256, copied.algorithm, copied.key_md5], [21 * MiB, sha256, 'AES256', md5Base64(keyB)]);
+      assert.match(copied.etag, /^"[0-9a-f]{32}-5"$/);
+      const plain = await multipartEtag(file, 5 * MiB);
+      assert.ok(uploaded.etag !== plain && copied.etag !== plain, 'as AWS, SSE-C part ETags are not MD5s of the plaintext');
+      assert.equal(copied.head_with_source_key, 403, 'the copy is under the destination key, not the source key');
     });
   });
 }

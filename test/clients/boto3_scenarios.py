@@ -12,6 +12,7 @@ import sys
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 MiB = 1024 * 1024
 
@@ -96,7 +97,55 @@ def copy_old_version(s):
     return result
 
 
-SCENARIOS = {"upload_file": upload_file, "managed_copy": managed_copy, "copy_old_version": copy_old_version}
+def sse_c(key):
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+
+
+def status_of(call):
+    """The HTTP status of a call expected to fail (None if it succeeded)."""
+    try:
+        call()
+    except ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None
+
+
+def sse_c_copy(s):
+    """upload_file with SSE-C in small parts, download_file with the key, then
+    copy() with a small multipart threshold (UploadPartCopy) from that SSE-C
+    source to an SSE-C destination under another key, and read it back."""
+    c = client(s)
+    b, b2 = s["bucket"], s["bucket2"]
+    key_a, key_b = bytes.fromhex(s["key_a"]), bytes.fromhex(s["key_b"])
+    c.create_bucket(Bucket=b)
+    c.create_bucket(Bucket=b2)
+    parts = small_parts(s["part_mib"])
+    c.upload_file(s["file"], b, "src", ExtraArgs=sse_c(key_a), Config=parts)
+    head = c.head_object(Bucket=b, Key="src", **sse_c(key_a))
+    c.download_file(b, "src", s["back"], ExtraArgs=sse_c(key_a), Config=parts)
+    uploaded = {
+        "etag": head["ETag"], "size": head["ContentLength"], "algorithm": head.get("SSECustomerAlgorithm"),
+        "key_md5": head.get("SSECustomerKeyMD5"), "sha256": sha256_of(s["back"]),
+        "head_without_key": status_of(lambda: c.head_object(Bucket=b, Key="src")),
+    }
+    copy_args = {
+        "CopySourceSSECustomerAlgorithm": "AES256", "CopySourceSSECustomerKey": key_a, **sse_c(key_b),
+    }
+    c.copy({"Bucket": b, "Key": "src"}, b2, "copied", ExtraArgs=copy_args, Config=parts)
+    head2 = c.head_object(Bucket=b2, Key="copied", **sse_c(key_b))
+    c.delete_object(Bucket=b, Key="src")
+    c.download_file(b2, "copied", s["back2"], ExtraArgs=sse_c(key_b), Config=parts)
+    copied = {
+        "etag": head2["ETag"], "size": head2["ContentLength"], "algorithm": head2.get("SSECustomerAlgorithm"),
+        "key_md5": head2.get("SSECustomerKeyMD5"), "sha256": sha256_of(s["back2"]),
+        "head_with_source_key": status_of(lambda: c.head_object(Bucket=b2, Key="copied", **sse_c(key_a))),
+    }
+    return {"uploaded": uploaded, "copied": copied}
+
+
+SCENARIOS = {
+    "upload_file": upload_file, "managed_copy": managed_copy, "copy_old_version": copy_old_version, "sse_c_copy": sse_c_copy,
+}
 
 if __name__ == "__main__":
     settings = json.loads(sys.argv[2])
