@@ -4,8 +4,11 @@
  * table of measured figures against the targets; never part of `npm test`.
  *
  * Environment:
- *   BENCH_ONLY=small,large,multipart,copy,list   run a subset (list needs small)
+ *   BENCH_ONLY=small,large,multipart,copy,list,encrypted
+ *                                                run a subset (list needs small; encrypted is
+ *                                                encrypted-small,encrypted-large,encrypted-copy)
  *   BENCH_SMALL_COUNT=20000                      4 KiB objects (and keys listed)
+ *   BENCH_SSE_SMALL_COUNT=5000                   4 KiB objects per encryption mode
  *   BENCH_REPS=3                                 repetitions of the large scenarios
  *   BENCH_CPU_PROF=<dir>                         write the server's --cpu-prof there
  */
@@ -13,8 +16,11 @@ import { cpus, loadavg } from 'node:os';
 import { LeanS3, objectPath } from './client.js';
 import { MiB, largeObject, listing, multipart, smallObjects, uploadPartCopy, type Row } from './scenarios.js';
 import { startBenchServer } from './server.js';
+import { encryptedCopy, encryptedLarge, encryptedSmall } from './encrypted.js';
 
-const only = new Set((process.env.BENCH_ONLY ?? 'small,large,multipart,copy,list').split(',').map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? 'small,large,multipart,copy,list,encrypted').split(',').map((s) => s.trim()));
+if (only.has('encrypted')) for (const name of ['encrypted-small', 'encrypted-large', 'encrypted-copy']) only.add(name);
+const sseSmallCount = Number(process.env.BENCH_SSE_SMALL_COUNT ?? 5_000);
 const smallCount = Number(process.env.BENCH_SMALL_COUNT ?? 20_000);
 const reps = Number(process.env.BENCH_REPS ?? 3);
 
@@ -47,6 +53,9 @@ try {
   await phase('large', () => largeObject(c, bucket, 256 * MiB, reps));
   await phase('multipart', () => multipart(c, bucket, reps));
   await phase('copy', () => uploadPartCopy(c, bucket, reps));
+  await phase('encrypted-small', () => encryptedSmall(c, bucket, sseSmallCount, server));
+  await phase('encrypted-large', () => encryptedLarge(c, bucket, 256 * MiB, reps));
+  await phase('encrypted-copy', () => encryptedCopy(c, bucket, reps));
   const rss = server.rss();
   const peak = Math.max(rss.peak, peakSampled);
   rows.push({

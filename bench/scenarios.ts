@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { generate, objectPath, type LeanS3 } from './client.js';
 
 export const MiB = 1024 * 1024;
-const BLOCK = randomBytes(MiB);
+export const BLOCK = randomBytes(MiB);
 
 export interface Row {
   scenario: string;
@@ -27,19 +27,19 @@ export interface Probe {
 
 // ------------------------------------------------------------------ helpers
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   return percentile([...xs].sort((a, b) => a - b), 50);
 }
 
-const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
+export const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
 
 /** Runs fn(0..count-1) with `concurrency` in flight; returns the wall time and each call's latency (ms). */
-async function pool(count: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<{ ms: number; lat: number[] }> {
+export async function pool(count: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<{ ms: number; lat: number[] }> {
   const lat: number[] = new Array(count);
   let next = 0;
   const start = now();
@@ -57,34 +57,34 @@ async function pool(count: number, concurrency: number, fn: (i: number) => Promi
 }
 
 /** MD5 (hex) of what generate(size, BLOCK) yields. */
-function generatedMd5(size: number): string {
+export function generatedMd5(size: number): string {
   const h = createHash('md5');
   for (let left = size; left > 0; left -= MiB) h.update(left >= MiB ? BLOCK : BLOCK.subarray(0, left));
   return h.digest('hex');
 }
 
-function multipartEtag(partMd5s: string[]): string {
+export function multipartEtag(partMd5s: string[]): string {
   const all = Buffer.concat(partMd5s.map((h) => Buffer.from(h, 'hex')));
   return `"${createHash('md5').update(all).digest('hex')}-${partMd5s.length}"`;
 }
 
-function expectEtag(got: string | string[] | undefined, want: string, what: string): void {
+export function expectEtag(got: string | string[] | undefined, want: string, what: string): void {
   if (got !== want) throw new Error(`${what}: ETag ${got}, expected ${want}`);
 }
 
-function tag(xml: Buffer, name: string): string {
+export function tag(xml: Buffer, name: string): string {
   const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml.toString('utf8'));
   if (!m) throw new Error(`no <${name}> in ${xml.toString('utf8').slice(0, 300)}`);
   return m[1].replace(/&quot;/g, '"').replace(/&#34;/g, '"').replace(/&amp;/g, '&');
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-async function createUpload(c: LeanS3, bucket: string, key: string): Promise<string> {
-  return tag((await c.ok('POST', objectPath(bucket, key), { query: { uploads: '' } })).body, 'UploadId');
+export async function createUpload(c: LeanS3, bucket: string, key: string, headers: Record<string, string> = {}): Promise<string> {
+  return tag((await c.ok('POST', objectPath(bucket, key), { query: { uploads: '' }, headers })).body, 'UploadId');
 }
 
-async function complete(c: LeanS3, bucket: string, key: string, uploadId: string, etags: string[]): Promise<{ ms: number; etag: string }> {
+export async function complete(c: LeanS3, bucket: string, key: string, uploadId: string, etags: string[]): Promise<{ ms: number; etag: string }> {
   const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
   const t = now();
   const a = await c.ok('POST', objectPath(bucket, key), { query: { uploadId }, body: Buffer.from(xml) });
@@ -111,7 +111,7 @@ async function multipartUpload(c: LeanS3, bucket: string, key: string, parts: nu
 // ------------------------------------------------------------------ scenarios
 
 /** Runs fn and returns, with its result, the server's and this process's CPU seconds spent meanwhile. */
-async function withCpu<T>(probe: Probe, fn: () => Promise<T>): Promise<T & { serverCpu: number; clientCpu: number }> {
+export async function withCpu<T>(probe: Probe, fn: () => Promise<T>): Promise<T & { serverCpu: number; clientCpu: number }> {
   const s0 = probe.cpuSeconds();
   const c0 = process.cpuUsage();
   const r = await fn();
