@@ -20,6 +20,7 @@ import { registerLifecycleJob } from './api/lifecycle.js';
 import { SqliteMetaStore } from './meta/sqlite/store.js';
 import { PostgresMetaStore } from './meta/postgres/store.js';
 import type { MetaStore } from './meta/types.js';
+import { withBucketCache } from './meta/bucket-cache.js';
 
 export interface StartOptions extends Partial<Omit<Config, 'meta'>> {
   /** A ready logger; otherwise pino at `logLevel` (default 'warn' when embedded). */
@@ -66,9 +67,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw e;
   }
   config.meta = typeof givenMeta === 'object' ? givenMeta.kind : givenMeta ?? config.meta;
-  const meta = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
+  const store = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
     ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.warn({ error: err.message }, 'postgres connection lost; the pool opens a new one') })
     : new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
+  // Bucket rows are cached: at most 1 s old, dropped at once by this server's own changes (meta/bucket-cache.ts).
+  const meta = withBucketCache(store);
   const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
   const accounts = await openAccounts(config, meta, log).catch(async (e) => {
     await meta.close();

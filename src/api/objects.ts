@@ -5,7 +5,7 @@ import { checkReadConditions, checkWriteConditions, writeConditions } from './co
 import { checksumRequest, ingest, MAX_OBJECT_SIZE } from './ingest.js';
 import { ARCHIVE_CLASSES, isRestored, metaFromRequest, metaOf, objectHeaders, quoteEtag, type StoredMeta } from './object-meta.js';
 import { parseGetRange, type ByteRange } from './range.js';
-import { readManifest } from './read.js';
+import { isInline, readManifest, sliceManifest } from './read.js';
 import { tagsFromHeader } from './tagging.js';
 import { checkVersionId, isVersioned, newVersionId, readableVersion, writeTarget } from './versions.js';
 import { checksumHeader } from '../util/checksum.js';
@@ -122,9 +122,35 @@ async function prepareRead(ctx: RequestContext) {
   return { v, r, headers, status, keys: sse.keys };
 }
 
+/** Largest answer served from inline blobs as one Buffer; longer ones stream. */
+const INLINE_BODY_MAX = 1024 * 1024;
+
+/**
+ * Bytes [start, end) as one Buffer when every extent they cover is an
+ * unencrypted inline blob (a small object: its bytes are in the metadata row
+ * already, so this holds nothing a stream would not), else undefined. A
+ * Buffer body is written with the headers in one `res.end`, without the
+ * stream machinery a small answer would otherwise pay for.
+ */
+async function inlineBody(ctx: RequestContext, v: VersionRow, start: number, end: number): Promise<Buffer | undefined> {
+  if (end - start > INLINE_BODY_MAX) return undefined;
+  const extents = sliceManifest(v.manifest, start, end);
+  if (extents.some((e) => e.dk !== undefined || !isInline(e.blob))) return undefined;
+  const chunks: Buffer[] = [];
+  for (const e of extents) {
+    if (e.len === 0) continue;
+    const blob = await ctx.deps.meta.getBlob(e.blob);
+    if (!blob?.inline) throw new Error(`inline blob ${e.blob} missing`);
+    chunks.push(blob.inline.subarray(e.off, e.off + e.len));
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export const GetObject: Handler = async (ctx) => {
   const { v, r, headers, status, keys } = await prepareRead(ctx);
+  const small = metaOf(v).encryption ? undefined : await inlineBody(ctx, v, r.start, r.end);
+  if (small) return { status, headers, body: small };
   const body = readManifest(ctx.deps, v.manifest, r.start, r.end, keys);
   // An encrypted object's first segment is authenticated before the 200 goes out, so damage is an error, not a cut body.
   return { status, headers, body: metaOf(v).encryption ? await primed(body) : body };

@@ -143,8 +143,13 @@ function compare(a: string, b: string): number {
 
 /** A header value as SigV4 signs it: trimmed, inner runs of blanks as one space. */
 export function canonicalHeaderValue(value: string): string {
-  return value.replace(/[ \t\r\n]+/g, ' ').trim();
+  // Trimming first gives the same result (collapsing only turns blanks into a blank), and most values need nothing more.
+  const trimmed = value.trim();
+  return COLLAPSIBLE.test(trimmed) ? trimmed.replace(/[ \t\r\n]+/g, ' ') : trimmed;
 }
+
+/** What collapsing would change in a trimmed value: a tab, CR or LF, or two blanks in a row. */
+const COLLAPSIBLE = /[\t\r\n]| {2}/;
 
 /**
  * The values of the signed headers, in the order given. With `rawHeaders`
@@ -160,12 +165,11 @@ export function canonicalHeaders(
 ): string {
   let fromRaw: Map<string, string[]> | undefined;
   if (rawHeaders) {
-    fromRaw = new Map();
+    // Only the signed names are collected: the others (user-agent, authorization, ...) are never canonicalized.
+    fromRaw = new Map(names.map((n) => [n, []]));
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toLowerCase();
-      let list = fromRaw.get(name);
-      if (!list) fromRaw.set(name, (list = []));
-      list.push(canonicalHeaderValue(rawHeaders[i + 1]!));
+      const list = fromRaw.get(rawHeaders[i]!.toLowerCase());
+      if (list) list.push(canonicalHeaderValue(rawHeaders[i + 1]!));
     }
   }
   let out = '';

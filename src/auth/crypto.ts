@@ -11,14 +11,15 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** The hex SHA-256 of no bytes, which the chunk string to sign carries. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  // The one-shot crypto.hash (Node >= 20.12) skips the Hash object: it matters once per request.
+  return typeof data === 'string' ? hash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 export function hmac(key: Uint8Array | string, data: string): Buffer {
@@ -73,15 +74,23 @@ export function signatureMatches(computedHex: string, providedHex: string): bool
 }
 
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/** Parses the ISO 8601 basic format of `x-amz-date` (yyyyMMdd'T'HHmmss'Z'). */
+/**
+ * Parses the ISO 8601 basic format of `x-amz-date` (yyyyMMdd'T'HHmmss'Z').
+ * Accepts exactly the strings `formatAmzDate` writes, so a parsed value is
+ * its own canonical form: no value that Date.UTC would roll over (month 13,
+ * February 30, 25:00, second 60), and no year below 100 (Date.UTC reads
+ * those as 19xx).
+ */
 export function parseAmzDate(value: string): Date | undefined {
   const m = AMZ_DATE.exec(value);
   if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  // Reject values that Date.UTC would roll over, such as month 13 or 25:00.
-  return formatAmzDate(date) === value ? date : undefined;
+  const y = Number(m[1]), mo = Number(m[2]), d = Number(m[3]), h = Number(m[4]), mi = Number(m[5]), s = Number(m[6]);
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = mo === 2 && leap ? 29 : MONTH_DAYS[mo - 1];
+  if (y < 100 || days === undefined || d < 1 || d > days || h > 23 || mi > 59 || s > 59) return undefined;
+  return new Date(Date.UTC(y, mo - 1, d, h, mi, s));
 }
 
 export function formatAmzDate(date: Date): string {

@@ -122,15 +122,18 @@ function parseDateHeader(raw: string): Date | undefined {
   return parseAmzDate(raw) ?? (/ GMT$/.test(raw) ? new Date(raw) : undefined);
 }
 
-/** The request time of a header-signed request: x-amz-date, else Date. */
-function headerTime(headers: AuthRequest['headers']): { date: Date; raw: string } {
+/**
+ * The request time of a header-signed request: x-amz-date, else Date; `amzDate` is it in the ISO 8601 basic format
+ * (a valid x-amz-date is already in that form: parseAmzDate accepts only canonical strings).
+ */
+function headerTime(headers: AuthRequest['headers']): { date: Date; raw: string; amzDate: string } {
   const amz = headerValue(headers, 'x-amz-date');
   const raw = amz ?? headerValue(headers, 'date');
   const date = amz !== undefined ? parseAmzDate(amz) : raw !== undefined ? parseDateHeader(raw) : undefined;
   if (raw === undefined || date === undefined || Number.isNaN(date.getTime())) {
     throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   }
-  return { date, raw };
+  return { date, raw, amzDate: amz ?? formatAmzDate(date) };
 }
 
 /** Reads an `Authorization: AWS4-HMAC-SHA256 ...` header. */
@@ -139,7 +142,7 @@ export function parseHeaderAuth(value: string, req: AuthRequest, params: readonl
   const { credential, signedHeaders, signature } = authorizationParts(value);
   const scope = parseCredential(credential, malformed);
   const time = headerTime(req.headers);
-  const amzDate = formatAmzDate(time.date);
+  const amzDate = time.amzDate;
   if (scope.date !== amzDate.slice(0, 8)) throw malformed(dateMismatch(scope.date, amzDate));
   const payloadHash = headerValue(req.headers, 'x-amz-content-sha256');
   if (payloadHash === undefined) {

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error, isS3Error } from '../errors.js';
 import type { AuthResult, DecodedBody } from '../auth/index.js';
 import type { Deps, RequestContext, S3Response } from './context.js';
 import { address, route, type Target } from './router.js';
 import { errorResponse, send } from './respond.js';
+import { newRequestIds } from './request-id.js';
 import { HANDLERS } from '../api/index.js';
 import { authorize } from '../api/access.js';
 import { actualRequestCors } from '../api/cors.js';
@@ -29,9 +29,8 @@ function targetOf(bucket: string | undefined, key: string | undefined): Target {
  * sends can make this throw past it: unknown failures become InternalError.
  */
 export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
-  const started = process.hrtime.bigint();
-  const requestId = randomBytes(8).toString('hex').toUpperCase();
-  const hostId = randomBytes(24).toString('base64');
+  const started = performance.now();
+  const { requestId, hostId } = newRequestIds();
   res.setHeader('x-amz-request-id', requestId);
   res.setHeader('x-amz-id-2', hostId);
   res.setHeader('server', 'Tessera');
@@ -41,10 +40,22 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
   let resource = rawPath;
   let ctx: RequestContext | undefined;
   let response: S3Response;
-  const abort = new AbortController();
+  // The AbortController is made only when a handler reads ctx.signal (few do; making one costs a DOMException's
+  // worth of work); a client that went away before that gets a signal that is already aborted.
+  let abort: AbortController | undefined;
+  let clientGone = false;
   res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
+    if (res.writableFinished) return;
+    clientGone = true;
+    abort?.abort();
   });
+  const signal = (): AbortSignal => {
+    if (!abort) {
+      abort = new AbortController();
+      if (clientGone) abort.abort();
+    }
+    return abort.signal;
+  };
   let body: DecodedBody | undefined;
   let timedOut = false;
   // A body that stalls past requestTimeoutMs fails the handler's read with RequestTimeout (answered, then the
@@ -80,7 +91,7 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
     }
     ctx = {
       op, requestId, hostId, method, bucket: addr.bucket, key: addr.key, resource, query, headers: req.headers, secure,
-      remoteAddress: req.socket.remoteAddress ?? '', auth, principal, deps, signal: abort.signal,
+      remoteAddress: req.socket.remoteAddress ?? '', auth, principal, deps, get signal() { return signal(); },
       body: () => (body ??= deps.auth.decodeBody(req, auth, req.headers)),
     };
     if (addr.bucket !== undefined && !NO_BUCKET_LOOKUP.has(op) && op !== 'PreflightRequest') {
@@ -106,8 +117,11 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
     res.destroy();
   }
   drain(req);
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  deps.log.info({ op, status: response.status, bucket: ctx?.bucket, key: ctx?.key, bytesIn: ctx?.bytesIn, ms: Math.round(ms * 100) / 100, requestId }, 'request');
+  const ms = performance.now() - started;
+  // The access log: one line per request at info; the object is built only when info is enabled.
+  if (deps.log.isLevelEnabled('info')) {
+    deps.log.info({ op, status: response.status, bucket: ctx?.bucket, key: ctx?.key, bytesIn: ctx?.bytesIn, ms: Math.round(ms * 100) / 100, requestId }, 'request');
+  }
   deps.metrics.observe(op, response.status, ms, ctx?.bytesIn);
 }
 
