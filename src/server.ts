@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openAccounts } from './api/accounts.js';
@@ -21,6 +21,7 @@ import { SqliteMetaStore } from './meta/sqlite/store.js';
 import { PostgresMetaStore } from './meta/postgres/store.js';
 import type { MetaStore } from './meta/types.js';
 import { withBucketCache } from './meta/bucket-cache.js';
+import { HashPool } from './util/hash-pool.js';
 
 export interface StartOptions extends Partial<Omit<Config, 'meta'>> {
   /** A ready logger; otherwise pino at `logLevel` (default 'warn' when embedded). */
@@ -82,7 +83,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const jobs = startJobs(meta, blobs, config, log);
   const auth = createAuthenticator((id) => accounts.lookup(id));
   const metrics = new Metrics();
-  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys, metrics };
+  // One hashing thread per core, started on the first large body.
+  const hashPool = new HashPool(availableParallelism(), (err) => log.warn({ error: err.message }, 'hash threads could not start; hashing on the main thread'));
+  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys, metrics, hashPool };
   registerLifecycleJob(deps);
 
   const secure = Boolean(config.tlsCert && config.tlsKey);
@@ -122,6 +125,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         server.close(() => ok());
         server.closeAllConnections();
       });
+      await hashPool.close();
       await meta.close();
       await blobs.close();
       if (temporary) rmSync(config.dataDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import type { ServerKeys } from '../crypto/keys.js';
 import type { BucketRow, MetaStore } from '../meta/types.js';
 import type { Metrics } from './ops.js';
 import type { Accounts, Account } from '../api/accounts.js';
+import type { HashPool } from '../util/hash-pool.js';
 
 /** Everything a handler may use, injected through startServer(deps): no module singletons. */
 export interface Deps {
@@ -23,6 +24,8 @@ export interface Deps {
   jobs: { collectSoon(): void; register(name: string, job: (now: number) => Promise<void>): void };
   /** SSE-S3 master key and SSE-KMS keyring (src/crypto/keys.ts). */
   sseKeys: ServerKeys;
+  /** Worker threads that hash large bodies and copied ranges off the event loop (src/util/hash-pool.ts). */
+  hashPool: HashPool;
 }
 
 /** A request resolved once, before any handler runs. */

@@ -36,6 +36,11 @@ export interface NewBlob {
   size: number;
   /** hex MD5 of the blob's stored bytes, when known (lets copies of whole blobs skip the read). */
   md5?: string;
+  /**
+   * CRC-64/NVME prefix checkpoints of the blob's bytes (src/util/crc-checkpoints.ts),
+   * when known: a copy derives the CRC64NVME of any range of it without reading.
+   */
+  crc64nvme?: Buffer;
   /** Small blobs live in the metadata row itself. */
   inline?: Buffer;
 }
@@ -44,6 +49,8 @@ export interface BlobRow {
   id: string;
   size: number;
   md5?: string;
+  /** See NewBlob. */
+  crc64nvme?: Buffer;
   refs: number;
   inline?: Buffer;
 }

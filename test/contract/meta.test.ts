@@ -134,6 +134,20 @@ for (const factory of STORES) {
       assert.equal(await store.getVersion('b', 'ghost'), undefined);
     });
 
+    it('new blobs keep their CRC-64/NVME checkpoints through putVersion and putPart; blobs without them have none', async () => {
+      const cp = Buffer.from([20, 1, 2, 3, 4, 5, 6, 7, 8]);
+      const withCrc = { ...blob(), crc64nvme: cp };
+      const plain = blob();
+      await store.putVersion({ bucket: 'b', key: 'crc', versionId: 'null', mode: 'replace-null', newBlobs: [withCrc, plain], version: version(withCrc) });
+      assert.deepEqual((await store.getBlob(withCrc.id))?.crc64nvme, cp);
+      assert.equal((await store.getBlob(plain.id))?.crc64nvme, undefined);
+      await store.createUpload({ uploadId: 'ucrc', bucket: 'b', key: 'crc', initiated: Date.now(), meta: {} });
+      const p = { ...blob(), crc64nvme: Buffer.from([20, 9, 9, 9, 9, 9, 9, 9, 9]) };
+      await store.putPart({ part: { uploadId: 'ucrc', partNumber: 1, size: p.size, etag: 'x', lastModified: Date.now(), manifest: [{ blob: p.id, off: 0, len: p.size }], meta: {} }, newBlobs: [p] });
+      assert.deepEqual((await store.getBlob(p.id))?.crc64nvme, p.crc64nvme);
+      assert.equal(await store.abortUpload('ucrc'), true);
+    });
+
     it('conditional writes are atomic: of 20 concurrent create-if-absent writes exactly one wins', async () => {
       const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => {
         const b = blob();

@@ -56,10 +56,15 @@ export function toKey(r: Row): AccessKeyRow {
 }
 
 export function toBlob(r: Row): BlobRow {
-  return { id: r.id, size: Number(r.size), md5: r.md5 ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
+  return { id: r.id, size: Number(r.size), md5: r.md5 ?? undefined, crc64nvme: r.crc64nvme ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
 }
 
 /** New blobs as the four parallel arrays `tessera_add_blobs` takes. */
 export function blobArrays(blobs: NewBlob[]): [string[], number[], (string | null)[], (Buffer | null)[]] {
   return [blobs.map((b) => b.id), blobs.map((b) => b.size), blobs.map((b) => b.md5 ?? null), blobs.map((b) => b.inline ?? null)];
+}
+
+/** New blobs' CRC-64/NVME checkpoints, parallel to blobArrays' ids (`tessera_set_blob_crcs`). */
+export function blobCrcs(blobs: NewBlob[]): (Buffer | null)[] {
+  return blobs.map((b) => b.crc64nvme ?? null);
 }

@@ -338,4 +338,35 @@ export const MIGRATIONS: string[] = [
   DROP INDEX uploads_by_key;
   CREATE INDEX uploads_by_key ON uploads (bucket, key, seq);
   `,
+  // 4: a blob's CRC-64/NVME prefix checkpoints (src/util/crc-checkpoints.ts), so copies derive range checksums
+  // without reading. The writes that add blobs gain wrappers taking them; the functions of migration 1 stay as they are.
+  `
+  ALTER TABLE blobs ADD COLUMN crc64nvme bytea;
+  CREATE FUNCTION tessera_set_blob_crcs(p_ids text[], p_crcs bytea[]) RETURNS void LANGUAGE sql AS $$
+    UPDATE blobs b SET crc64nvme = t.crc FROM unnest(p_ids, p_crcs) AS t(id, crc) WHERE b.id = t.id AND t.crc IS NOT NULL
+  $$;
+  CREATE FUNCTION tessera_put_version_crc(p_bucket text, p_key text, p_version_id text, p_replace_null boolean,
+    p_delete_marker boolean, p_size bigint, p_etag text, p_last_modified bigint, p_manifest text, p_meta text,
+    p_new_ids text[], p_new_sizes bigint[], p_new_md5s text[], p_new_inline bytea[], p_now bigint, p_new_crcs bytea[],
+    OUT seq bigint, OUT dropped jsonb) LANGUAGE plpgsql AS $$
+  BEGIN
+    SELECT w.seq, w.dropped INTO seq, dropped FROM tessera_put_version(p_bucket, p_key, p_version_id, p_replace_null,
+      p_delete_marker, p_size, p_etag, p_last_modified, p_manifest, p_meta, p_new_ids, p_new_sizes, p_new_md5s, p_new_inline, p_now) w;
+    PERFORM tessera_set_blob_crcs(p_new_ids, p_new_crcs);
+  END
+  $$;
+  CREATE FUNCTION tessera_put_part_crc(p_upload_id text, p_part_number integer, p_size bigint, p_etag text,
+    p_last_modified bigint, p_manifest text, p_meta text,
+    p_new_ids text[], p_new_sizes bigint[], p_new_md5s text[], p_new_inline bytea[], p_now bigint, p_new_crcs bytea[]) RETURNS jsonb
+  LANGUAGE plpgsql AS $$
+  DECLARE
+    replaced jsonb;
+  BEGIN
+    replaced := tessera_put_part(p_upload_id, p_part_number, p_size, p_etag, p_last_modified, p_manifest, p_meta,
+      p_new_ids, p_new_sizes, p_new_md5s, p_new_inline, p_now);
+    PERFORM tessera_set_blob_crcs(p_new_ids, p_new_crcs);
+    RETURN replaced;
+  END
+  $$;
+  `,
 ];

@@ -7,7 +7,7 @@ import { prefixEnd } from '../keys.js';
 import { AccountsGenerationCache, ACCOUNTS_CHANNEL } from './accounts-cache.js';
 import { migrate } from './migrate.js';
 import { autocommit, createPool, transaction, type PostgresOptions, type Query } from './pool.js';
-import { blobArrays, dec, enc, toAccount, toBlob, toBucket, toKey, toPart, toUpload, toVersion, type Row } from './rows.js';
+import { blobArrays, blobCrcs, dec, enc, toAccount, toBlob, toBucket, toKey, toPart, toUpload, toVersion, type Row } from './rows.js';
 
 export type { PostgresOptions } from './pool.js';
 
@@ -135,10 +135,10 @@ export class PostgresMetaStore implements MetaStore {
     const v = a.version;
     const params = [
       a.bucket, enc(a.key), enc(a.versionId), a.mode === 'replace-null', v.deleteMarker, v.size, v.etag, v.lastModified,
-      JSON.stringify(v.manifest), JSON.stringify(v.meta), ...blobArrays(a.newBlobs), Date.now(),
+      JSON.stringify(v.manifest), JSON.stringify(v.meta), ...blobArrays(a.newBlobs), Date.now(), blobCrcs(a.newBlobs),
     ];
     const write = async (q: Query) => {
-      const [r] = await q('SELECT seq, dropped FROM tessera_put_version($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)', params);
+      const [r] = await q('SELECT seq, dropped FROM tessera_put_version_crc($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)', params);
       return { dropped: r.dropped ? toVersion(r.dropped) : undefined };
     };
     if (!a.check) return write(this.q);
@@ -221,10 +221,10 @@ export class PostgresMetaStore implements MetaStore {
     const p = a.part;
     const params = [
       enc(p.uploadId), p.partNumber, p.size, p.etag, p.lastModified, JSON.stringify(p.manifest), JSON.stringify(p.meta),
-      ...blobArrays(a.newBlobs), Date.now(),
+      ...blobArrays(a.newBlobs), Date.now(), blobCrcs(a.newBlobs),
     ];
     const write = async (q: Query) => {
-      const [r] = await q('SELECT tessera_put_part($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS replaced', params);
+      const [r] = await q('SELECT tessera_put_part_crc($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS replaced', params);
       return { replaced: r.replaced ? toPart(r.replaced) : undefined };
     };
     if (!a.check) return write(this.q);

@@ -92,4 +92,8 @@ export const MIGRATIONS: string[] = [
   DROP INDEX uploads_by_key;
   CREATE INDEX uploads_by_key ON uploads (bucket, key, seq);
   `,
+  // 4: a blob's CRC-64/NVME prefix checkpoints (src/util/crc-checkpoints.ts), so copies derive range checksums without reading.
+  `
+  ALTER TABLE blobs ADD COLUMN crc64nvme BLOB;
+  `,
 ];

@@ -49,7 +49,7 @@ function toKey(r: Row): AccessKeyRow {
   return { accessKeyId: r.access_key_id, accountId: r.account_id, secret: r.secret, status: r.status, createdAt: r.created_at };
 }
 function toBlob(r: Row): BlobRow {
-  return { id: r.id, size: r.size, md5: r.md5 ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
+  return { id: r.id, size: r.size, md5: r.md5 ?? undefined, crc64nvme: r.crc64nvme ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
 }
 
 /** The embedded metadata store: better-sqlite3 in WAL mode with group commit; the Batcher syncs the WAL off the event loop (batch.ts). */
@@ -104,7 +104,7 @@ export class SqliteMetaStore implements MetaStore {
       newestRemaining: p('SELECT seq FROM versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1'),
       setLatest: p('UPDATE versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND seq = ?'),
       updateMeta: p('UPDATE versions SET meta = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
-      blobInsert: p('INSERT INTO blobs (id, size, md5, refs, zero_since, inline) VALUES (?, ?, ?, 0, ?, ?)'),
+      blobInsert: p('INSERT INTO blobs (id, size, md5, crc64nvme, refs, zero_since, inline) VALUES (?, ?, ?, ?, 0, ?, ?)'),
       blobRef: p('UPDATE blobs SET refs = refs + 1, zero_since = NULL WHERE id = ?'),
       blobUnref: p('UPDATE blobs SET refs = refs - 1, zero_since = CASE WHEN refs = 1 THEN ? ELSE zero_since END WHERE id = ?'),
       blobGet: p('SELECT * FROM blobs WHERE id = ?'),
@@ -191,7 +191,7 @@ export class SqliteMetaStore implements MetaStore {
   // ---- references ----
 
   private addBlobs(blobs: NewBlob[], now: number): void {
-    for (const b of blobs) this.s.blobInsert.run(b.id, b.size, b.md5 ?? null, now, b.inline ?? null);
+    for (const b of blobs) this.s.blobInsert.run(b.id, b.size, b.md5 ?? null, b.crc64nvme ?? null, now, b.inline ?? null);
   }
   private ref(manifest: Extent[]): void {
     for (const e of manifest) if (this.s.blobRef.run(e.blob).changes === 0) throw new BlobGone(e.blob);

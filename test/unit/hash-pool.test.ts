@@ -1,0 +1,130 @@
+/**
+ * The hashing pool (worker threads) and CRC-64/NVME prefix checkpoints: a
+ * body hashed in the pool's lanes gives the same MD5, checksums and
+ * checkpoints as hashing it on the main thread; a file range hashed by a
+ * thread that reads it itself matches; and the CRC of a range derived from
+ * checkpoints equals the CRC of its bytes at every alignment.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { checksumRaw } from '../../src/util/checksum.js';
+import { crc64nvme } from '../../src/util/crc64nvme.js';
+import { Crc64Checkpoints, planRange, rangeCrc, validCheckpoints, wholeCrc } from '../../src/util/crc-checkpoints.js';
+import { BATCH_SIZE, HashPool, newBatch } from '../../src/util/hash-pool.js';
+
+const MiB = 1 << 20;
+
+function checkpointsOf(data: Buffer, chunk: number): Buffer {
+  const c = new Crc64Checkpoints();
+  for (let i = 0; i < data.length; i += chunk) c.update(data.subarray(i, i + chunk));
+  return c.finish();
+}
+
+/** The CRC of data[start, end) as a copy derives it: checkpoints plus the head and tail read. */
+function derived(cp: Buffer, data: Buffer, start: number, end: number): Buffer {
+  const plan = planRange(data.length, start, end);
+  const crcOf = ([s, e]: [number, number]) => crc64nvme(data.subarray(s, e));
+  return rangeCrc(cp, data.length, plan, crcOf(plan.head), crcOf(plan.tail));
+}
+
+describe('CRC-64/NVME prefix checkpoints', () => {
+  const data = randomBytes(3 * MiB + 12345);
+  const cp = checkpointsOf(data, 64 * 1024 + 7);
+
+  it('are one CRC per 1 MiB prefix plus the whole, whatever the chunking', () => {
+    assert.ok(validCheckpoints(cp, data.length));
+    assert.equal(cp.length, 1 + 8 * 4);
+    assert.deepEqual(cp, checkpointsOf(data, MiB));
+    assert.deepEqual(cp.subarray(1, 9), crc64nvme(data.subarray(0, MiB)));
+    assert.deepEqual(wholeCrc(cp, data.length), crc64nvme(data));
+    assert.ok(!validCheckpoints(cp, data.length + MiB));
+  });
+
+  it('derive the CRC of a range at every alignment, equal to reading it', () => {
+    const points = [0, 1, 4095, MiB - 1, MiB, MiB + 1, 2 * MiB - 3, 2 * MiB, 2 * MiB + 17, 3 * MiB, 3 * MiB + 1, data.length - 1, data.length];
+    let midDerived = 0;
+    for (const start of points) {
+      for (const end of points) {
+        if (end < start) continue;
+        if (planRange(data.length, start, end).mid) midDerived++;
+        assert.deepEqual(derived(cp, data, start, end), crc64nvme(data.subarray(start, end)), `[${start}, ${end})`);
+      }
+    }
+    assert.ok(midDerived > 30, 'most ranges are derived, not read');
+  });
+
+  it('read at most the unaligned head and tail, and nothing for a whole or aligned range', () => {
+    const read = (s: number, e: number) => {
+      const p = planRange(data.length, s, e);
+      return p.mid ? p.head[1] - p.head[0] + p.tail[1] - p.tail[0] : e - s;
+    };
+    assert.equal(read(0, data.length), 0);
+    assert.equal(read(MiB, 3 * MiB), 0);
+    assert.equal(read(2 * MiB, data.length), 0);
+    assert.equal(read(10, 3 * MiB - 10), MiB - 10 + MiB - 10);
+  });
+
+  it('of an empty or sub-granule blob still give its CRC', () => {
+    for (const size of [0, 1, 1000]) {
+      const d = randomBytes(size);
+      const c = checkpointsOf(d, 100);
+      assert.ok(validCheckpoints(c, size));
+      assert.deepEqual(wholeCrc(c, size), crc64nvme(d));
+      assert.deepEqual(derived(c, d, 0, size), crc64nvme(d));
+    }
+  });
+});
+
+describe('HashPool', () => {
+  const pool = new HashPool(2);
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-hash-pool-'));
+  after(async () => {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hashes a streamed body in two lanes exactly as the main thread does', async () => {
+    assert.equal(await pool.whenReady(), true);
+    const data = randomBytes(5 * MiB + 333);
+    const job = pool.stream(['MD5', 'CRC32', 'CRC64NVME'], true);
+    assert.ok(job, 'the pool is running');
+    for (let i = 0; i < data.length; i += BATCH_SIZE) {
+      const b = newBatch();
+      const n = data.copy(b, 0, i, i + BATCH_SIZE);
+      await job.write(b, n);
+    }
+    const r = await job.end();
+    assert.deepEqual(r.digests.MD5, createHash('md5').update(data).digest());
+    assert.deepEqual(r.digests.CRC32, checksumRaw('CRC32', data));
+    assert.deepEqual(r.digests.CRC64NVME, crc64nvme(data));
+    assert.deepEqual(r.checkpoints, checkpointsOf(data, MiB));
+  });
+
+  it('hashes file ranges that a thread reads itself, and reports a missing file as ENOENT', async () => {
+    const a = randomBytes(2 * MiB + 5);
+    const b = randomBytes(70_000);
+    writeFileSync(join(dir, 'a'), a);
+    writeFileSync(join(dir, 'b'), b);
+    const r = await pool.file([{ path: join(dir, 'a'), start: 3, end: a.length - 1 }, { path: join(dir, 'b'), start: 0, end: b.length }], ['MD5', 'SHA256']);
+    const want = Buffer.concat([a.subarray(3, a.length - 1), b]);
+    assert.deepEqual(r?.digests.MD5, createHash('md5').update(want).digest());
+    assert.deepEqual(r?.digests.SHA256, createHash('sha256').update(want).digest());
+    await assert.rejects(pool.file([{ path: join(dir, 'gone'), start: 0, end: 1 }], ['MD5']), { code: 'ENOENT' });
+  });
+
+  it('keeps serving after an aborted job', async () => {
+    const job = pool.stream(['MD5'], false)!;
+    const b = newBatch();
+    await job.write(b, 10);
+    job.abort();
+    const again = pool.stream(['MD5'], false)!;
+    const c = newBatch();
+    c.fill(7);
+    await again.write(c, 100);
+    assert.deepEqual((await again.end()).digests.MD5, createHash('md5').update(Buffer.alloc(100, 7)).digest());
+  });
+});
