@@ -37,7 +37,9 @@ export const PutObject: Handler = async (ctx) => {
     await ctx.deps.meta.putVersion({
       bucket: bucket.name, key, versionId, mode, newBlobs: body.newBlobs,
       version: { deleteMarker: false, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta },
-      check: (current) => checkWriteConditions(conditions, key, current),
+      check(current) {
+        return checkWriteConditions(conditions, key, current);
+      },
     });
   } catch (e) {
     await body.discard();

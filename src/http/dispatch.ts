@@ -49,13 +49,6 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
     clientGone = true;
     abort?.abort();
   });
-  const signal = (): AbortSignal => {
-    if (!abort) {
-      abort = new AbortController();
-      if (clientGone) abort.abort();
-    }
-    return abort.signal;
-  };
   let body: DecodedBody | undefined;
   let timedOut = false;
   // A body that stalls past requestTimeoutMs fails the handler's read with RequestTimeout (answered, then the
@@ -91,8 +84,18 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
     }
     ctx = {
       op, requestId, hostId, method, bucket: addr.bucket, key: addr.key, resource, query, headers: req.headers, secure,
-      remoteAddress: req.socket.remoteAddress ?? '', auth, principal, deps, get signal() { return signal(); },
-      body: () => (body ??= deps.auth.decodeBody(req, auth, req.headers)),
+      remoteAddress: req.socket.remoteAddress ?? '', auth, principal, deps,
+      // Methods and getters, not arrow properties: tsx names each arrow it creates (a defineProperty per request).
+      get signal() {
+        if (!abort) {
+          abort = new AbortController();
+          if (clientGone) abort.abort();
+        }
+        return abort.signal;
+      },
+      body() {
+        return (body ??= deps.auth.decodeBody(req, auth, req.headers));
+      },
     };
     if (addr.bucket !== undefined && !NO_BUCKET_LOOKUP.has(op) && op !== 'PreflightRequest') {
       ctx.bucketRow = await deps.meta.getBucket(addr.bucket);
