@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import { bucketOf, header, type Deps, type Handler, type RequestContext } from '../http/context.js';
 import { longRunning } from '../http/keepalive.js';
 import { xmlDocument } from '../http/xml.js';
 import { BlobGone, type BucketRow, type Extent, type UploadRow } from '../meta/types.js';
-import { createChecksummer, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksum.js';
+import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksum.js';
 import { checkWriteConditions, writeConditions, type WriteConditions } from './conditions.js';
 import {
   checkDestinationOwner, copyRangeHeader, copySourceVersionHeader, parseCopySource,
@@ -13,7 +12,8 @@ import {
 import { SOURCE_PREFIX } from '../crypto/ssec.js';
 import { commitPart, MAX_PART_SIZE, partAlgorithm, parsePartNumberParam, uploadMetaOf, uploadOf, type PartMeta } from './multipart.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
-import { forEachChunk, sliceManifest } from './read.js';
+import { digestExtents, type Digest } from './blob-digest.js';
+import { sliceManifest } from './read.js';
 import { tagsFromHeader, type Tags } from './tagging.js';
 import { customerKeyOf, partSse, sseEtag, sseHeaders, sseOf, writeSse, type SseMeta, type SseReadKeys, type WriteSse } from './sse.js';
 import { copyExtents, copyObjectSse, copySourceKeys, hidesMd5 } from './sse-copy.js';
@@ -27,7 +27,8 @@ import { checkCopyAcl } from './acl-bucket.js';
  * only data cost is one read pass to compute the MD5 (and a flexible
  * checksum) of the copied bytes, skipped when the MD5 is already known: the
  * source's own MD5 ETag for a whole single-part source, or the stored MD5 of
- * a blob the range covers exactly. Encrypted sources and destinations
+ * a blob the range covers exactly. A CRC64NVME of plaintext file blobs needs
+ * no pass: it derives from their stored prefix checkpoints (api/blob-digest.ts). Encrypted sources and destinations
  * rewrap data keys instead of re-encrypting (api/sse-copy.ts); only
  * plaintext copied into an encrypted destination is written again. If the source's blobs were collected
  * between the read and the commit (`BlobGone`), the source is read again and
@@ -39,39 +40,14 @@ export const MAX_COPY_SOURCE_SIZE = 5 * 1024 ** 3;
 
 const MAX_ATTEMPTS = 5;
 
-/** What a read pass over copied bytes yields. */
-interface Digest {
-  /** hex MD5 */
-  md5?: string;
-  /** base64 checksum in the requested algorithm */
-  checksum?: string;
-}
-
 /**
- * The MD5 and/or a checksum of the bytes `extents` name, in at most one read
- * pass; with no read at all when only the MD5 is wanted and the extents are
- * exactly one whole blob whose MD5 is stored. A blob that vanished while
- * being read (collected after its last reference went) reads as BlobGone.
+ * The MD5 and/or a checksum of the bytes `extents` name, reading only what
+ * stored digests cannot give (api/blob-digest.ts): none for one whole blob's
+ * MD5 or a CRC64NVME from checkpoints, else one pass in a hashing thread. A
+ * blob that vanished while being read reads as BlobGone.
  */
-async function digestOf(deps: Deps, extents: Extent[], want: { md5: boolean; algorithm?: ChecksumAlgorithm }, keys?: SseReadKeys): Promise<Digest> {
-  if (!want.md5 && !want.algorithm) return {};
-  if (want.md5 && !want.algorithm && extents.length === 1 && extents[0].off === 0) {
-    const blob = await deps.meta.getBlob(extents[0].blob);
-    if (blob?.md5 && blob.size === extents[0].len) return { md5: blob.md5 };
-  }
-  const md5 = want.md5 ? createHash('md5') : undefined;
-  const sum = want.algorithm ? createChecksummer(want.algorithm) : undefined;
-  try {
-    await forEachChunk(deps, extents, (chunk) => {
-      md5?.update(chunk);
-      sum?.update(chunk);
-    }, keys);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || /^inline blob .* missing$/.test(err.message ?? '')) throw new BlobGone(extents[0]?.blob ?? '');
-    throw e;
-  }
-  return { md5: md5?.digest('hex'), checksum: sum?.digest().toString('base64') };
+function digestOf(deps: Deps, extents: Extent[], want: { md5: boolean; algorithm?: ChecksumAlgorithm }, keys?: SseReadKeys): Promise<Digest> {
+  return digestExtents(deps, extents, want, keys);
 }
 
 /** The source's MD5 when its ETag is one: a single-part object's ETag is the MD5 of its bytes. */

@@ -1,12 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { BlobWriter } from '../blob/types.js';
 import { S3Error } from '../errors.js';
-import type { RequestContext } from '../http/context.js';
+import type { Deps, RequestContext } from '../http/context.js';
 import type { Extent, NewBlob } from '../meta/types.js';
 import {
-  CHECKSUM_ALGORITHMS, checksumHeader, createChecksummer, isValidChecksumValue, parseChecksumAlgorithm,
-  type ChecksumAlgorithm, type Checksummer,
+  CHECKSUM_ALGORITHMS, checksumHeader, isValidChecksumValue, parseChecksumAlgorithm, type ChecksumAlgorithm,
 } from '../util/checksum.js';
+import { BATCH_SIZE, type StreamJob } from '../util/hash-pool.js';
+import { MultiHash, type HashAlgorithm, type HashResult } from '../util/multi-hash.js';
 import type { Kek } from '../crypto/envelope.js';
 import { EncryptingBlobWriter, createBlobWriter, sealInline } from './sse-blobs.js';
 
@@ -83,8 +85,10 @@ export function declaredLength(ctx: RequestContext): number | undefined {
 /**
  * Streams the request body into storage: small bodies become an inline blob
  * in the metadata row, larger ones a blob file written and synced as it
- * arrives. MD5 and the requested checksum are computed in the same pass and
- * verified before anything is referenced; on any failure nothing is left.
+ * arrives. MD5 and the requested checksum are computed in the same pass (for
+ * a blob file on the hashing threads, util/hash-pool.ts, with the CRC-64/NVME
+ * prefix checkpoints that let copies derive range checksums) and verified
+ * before anything is referenced; on any failure nothing is left.
  * With `encryption` (a KEK, api/sse.ts) the stored bytes are encrypted as they
  * stream (crypto/format.ts); sizes, digests and extents stay in plaintext terms.
  */
@@ -119,51 +123,131 @@ function verifyChecksum(req: ChecksumRequest, computed: string, trailers: Record
   if (expected !== computed) throw new S3Error('BadDigest', `The ${req.algorithm} you specified did not match the calculated checksum.`);
 }
 
+/** The algorithms a body is hashed with: MD5 always, the requested checksum and the extra one. */
+function algorithmsOf(checksum?: ChecksumRequest, extra?: ChecksumAlgorithm): HashAlgorithm[] {
+  const algs: HashAlgorithm[] = ['MD5'];
+  if (checksum) algs.push(checksum.algorithm);
+  if (extra && extra !== checksum?.algorithm) algs.push(extra);
+  return algs;
+}
+
+/** Bodies from this size on wait for the hashing threads to start rather than hash on the event loop. */
+const WAIT_FOR_POOL = 16 << 20;
+
+/**
+ * A file blob being written and hashed. With the hashing pool running, the
+ * body is copied once into 1 MiB batches that are transferred to the pool's
+ * threads while the chunks themselves go to the disk; otherwise chunks are
+ * hashed here as they come.
+ */
+class FileOutput {
+  private batch?: Buffer;
+  private fill = 0;
+
+  constructor(readonly writer: BlobWriter, private readonly hash: StreamJob | MultiHash) {}
+
+  static async open(deps: Deps, algs: HashAlgorithm[], kek: Kek | undefined, declared: number | undefined): Promise<FileOutput> {
+    // Checkpoints describe the stored bytes, and an encrypted blob keeps no digest of its plaintext.
+    const checkpoints = kek === undefined;
+    // A body this large is worth waiting for the threads to start (once per server, well under a second).
+    if (declared !== undefined && declared >= WAIT_FOR_POOL) await deps.hashPool.whenReady();
+    const writer = await createBlobWriter(deps.blobs, kek);
+    return new FileOutput(writer, deps.hashPool.stream(algs, checkpoints) ?? new MultiHash(algs, checkpoints));
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.hash instanceof MultiHash) {
+      this.hash.update(chunk);
+      return this.writer.write(chunk);
+    }
+    const written = this.writer.write(chunk);
+    written.catch(() => {}); // awaited below; a failure while batches are sent must not go unhandled meanwhile
+    for (let at = 0; at < chunk.length;) {
+      this.batch ??= this.hash.batch();
+      const n = chunk.copy(this.batch, this.fill, at);
+      at += n;
+      this.fill += n;
+      if (this.fill === BATCH_SIZE) await this.flush();
+    }
+    await written;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    const n = this.fill;
+    this.batch = undefined;
+    this.fill = 0;
+    if (!batch || n === 0 || this.hash instanceof MultiHash) return;
+    await this.hash.write(batch, n);
+  }
+
+  /** Digests of everything written, and the blob durable (its final sync overlaps the last hashing). */
+  async finish(): Promise<HashResult> {
+    await this.flush();
+    if (this.hash instanceof MultiHash) {
+      await this.writer.commit();
+      return this.hash.finish();
+    }
+    const [digests] = await Promise.all([this.hash.end(), this.writer.commit()]);
+    return digests;
+  }
+
+  async abort(): Promise<void> {
+    if (!(this.hash instanceof MultiHash)) this.hash.abort();
+    await this.writer.abort();
+  }
+}
+
 async function store(ctx: RequestContext, body: Readable, declared: number | undefined, maxSize: number, checksum?: ChecksumRequest, extraAlg?: ChecksumAlgorithm, kek?: Kek): Promise<Ingested> {
-  const { blobs, config } = ctx.deps;
-  const md5 = createHash('md5');
-  const sum: Checksummer | undefined = checksum ? createChecksummer(checksum.algorithm) : undefined;
-  const extraSum = extraAlg && extraAlg !== checksum?.algorithm ? createChecksummer(extraAlg) : undefined;
+  const { config } = ctx.deps;
+  const algs = algorithmsOf(checksum, extraAlg);
   const small: Buffer[] = [];
   let size = 0;
-  let writer = declared !== undefined && declared > config.inlineThreshold ? await createBlobWriter(blobs, kek) : undefined;
+  let out = declared !== undefined && declared > config.inlineThreshold ? await FileOutput.open(ctx.deps, algs, kek, declared) : undefined;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > maxSize) throw new S3Error('EntityTooLarge', undefined, { ProposedSize: size, MaxSizeAllowed: maxSize });
-      md5.update(chunk);
-      sum?.update(chunk);
-      extraSum?.update(chunk);
-      if (writer) {
-        await writer.write(chunk);
+      if (out) {
+        await out.write(chunk);
       } else {
         small.push(chunk);
         if (size > config.inlineThreshold) {
-          writer = await createBlobWriter(blobs, kek);
-          for (const b of small.splice(0)) await writer.write(b);
+          out = await FileOutput.open(ctx.deps, algs, kek, declared);
+          for (const b of small.splice(0)) await out.write(b);
         }
       }
     }
     if (declared !== undefined && size !== declared) throw new S3Error('IncompleteBody');
-    const digest = md5.digest();
-    const check = sum && checksum ? { algorithm: checksum.algorithm, value: sum.digest().toString('base64') } : undefined;
-    const extra = extraAlg ? (extraSum ? { algorithm: extraAlg, value: extraSum.digest().toString('base64') } : check) : undefined;
-    if (!writer) {
+    let hashed: HashResult;
+    if (out) {
+      hashed = await out.finish();
+    } else {
+      // Small bodies hash here: a round trip to a thread would cost more than the hashing.
+      const h = new MultiHash(algs, false);
+      for (const b of small) h.update(b);
+      hashed = h.finish();
+    }
+    const digest = hashed.digests.MD5!;
+    const value = (a: ChecksumAlgorithm) => ({ algorithm: a, value: hashed.digests[a]!.toString('base64') });
+    const check = checksum ? value(checksum.algorithm) : undefined;
+    const extra = extraAlg ? value(extraAlg) : undefined;
+    if (!out) {
       const id = 'i' + randomBytes(15).toString('hex');
       const data = Buffer.concat(small, size);
       if (kek && size) return { size, md5: digest, ...sealInline(id, data, kek), checksum: check, extra, discard: async () => {} };
       const blob: NewBlob = { id, size, md5: digest.toString('hex'), inline: data };
       return { size, md5: digest, manifest: size ? [{ blob: id, off: 0, len: size }] : [], newBlobs: size ? [blob] : [], checksum: check, extra, discard: async () => {} };
     }
-    await writer.commit();
-    const w = writer;
+    const w = out.writer;
     if (w instanceof EncryptingBlobWriter) return { size, md5: digest, ...w.sealed(), checksum: check, extra, discard: () => ctx.deps.blobs.remove(w.id) };
     return {
-      size, md5: digest, manifest: [{ blob: w.id, off: 0, len: size }], newBlobs: [{ id: w.id, size, md5: digest.toString('hex') }],
+      size, md5: digest, manifest: [{ blob: w.id, off: 0, len: size }],
+      newBlobs: [{ id: w.id, size, md5: digest.toString('hex'), crc64nvme: hashed.checkpoints }],
       checksum: check, extra, discard: () => ctx.deps.blobs.remove(w.id),
     };
   } catch (e) {
-    await writer?.abort();
+    await out?.abort();
     if (!(e instanceof S3Error) && (ctx.signal.aborted || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted')) {
       throw new S3Error('IncompleteBody');
     }

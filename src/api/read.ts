@@ -50,7 +50,10 @@ async function* extentChunks(deps: Deps, extents: Extent[], keys?: SseReadKeys):
  * api/sse.ts `readSse`) and the server's own keys.
  */
 export function readManifest(deps: Deps, manifest: Extent[], start: number, end: number, keys?: SseReadKeys): Readable {
-  return Readable.from(extentChunks(deps, sliceManifest(manifest, start, end), keys), { objectMode: false });
+  const extents = sliceManifest(manifest, start, end);
+  // One plaintext blob file (every single-part object): its own stream, with no generator in between.
+  if (extents.length === 1 && !extents[0].dk && !isInline(extents[0].blob)) return deps.blobs.read(extents[0].blob, extents[0].off, extents[0].off + extents[0].len);
+  return Readable.from(extentChunks(deps, extents, keys), { objectMode: false });
 }
 
 /** Reads extents through a callback, for computing digests of copied ranges without a stream. */

@@ -23,6 +23,10 @@ export class FsBlobStore implements BlobStore {
     for (let i = 0; i < 256; i++) mkdirSync(join(dir, i.toString(16).padStart(2, '0')), { recursive: true });
   }
 
+  filePath(id: string): string {
+    return this.path(id);
+  }
+
   path(id: string): string {
     if (!/^f[0-9a-f]{30}$/.test(id)) throw new Error(`not a file blob id: ${id}`);
     return join(this.dir, id.slice(1, 3), id);

@@ -18,6 +18,8 @@ export interface BlobStore {
   create(): Promise<BlobWriter>;
   /** Bytes [start, end) of a blob. */
   read(id: string, start: number, end: number): Readable;
+  /** The local file holding a blob, for stores that keep blobs as files (a hashing thread then reads it itself). */
+  filePath?(id: string): string;
   remove(id: string): Promise<void>;
   /** Ids of all blobs on storage with their modification time (for the reaper). */
   list(): AsyncIterable<{ id: string; mtimeMs: number }>;

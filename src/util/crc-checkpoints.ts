@@ -23,7 +23,7 @@
  * each shorter than one granule, which the caller reads.
  */
 import { combineCrc } from './checksum.js';
-import { Crc64Nvme } from './crc64nvme.js';
+import { createFastCrc64 } from './crc64nvme-wasm.js';
 
 /** log2 of the checkpoint granule. */
 export const CHECKPOINT_SHIFT = 20;
@@ -32,7 +32,7 @@ const ZERO = Buffer.alloc(8);
 
 /** Streams a blob's bytes and records the CRC of every G-aligned prefix. */
 export class Crc64Checkpoints {
-  private readonly crc = new Crc64Nvme();
+  private readonly crc = createFastCrc64();
   private readonly out: Buffer[] = [Buffer.from([CHECKPOINT_SHIFT])];
   private pos = 0;
 

@@ -6,45 +6,48 @@
  *
  * The threads start on first use, not with the server (a server that never
  * sees a large body never pays for them); until they are ready, `stream`
- * answers undefined and the caller hashes on its own thread, and `file`
- * waits for them. A body is hashed as a job in up to two lanes on different
- * threads: MD5 in one, the checksums (and CRC-64/NVME prefix checkpoints,
- * crc-checkpoints.ts) in the other, so one large upload uses both cores.
- * Bytes cross as 1 MiB batches in SharedArrayBuffers that the sender fills
- * once and never writes again (one copy for every lane, and for the disk
- * write); at most MAX_INFLIGHT batches of a job are unhashed at a time.
+ * answers undefined and the caller hashes on its own thread. A body is
+ * hashed as a job in up to two lanes on different threads, MD5 in one and
+ * the checksums (with CRC-64/NVME prefix checkpoints, crc-checkpoints.ts) in
+ * the other, so one large upload uses two cores. Its bytes cross as 1 MiB
+ * batches: the sender copies the body into a batch once and transfers it to
+ * the first lane's thread, which passes it to the second over a direct port
+ * (hash-worker.ts); the last hands it back, to be filled again. At most
+ * MAX_INFLIGHT batches of a job are out at a time.
  */
-import { Worker } from 'node:worker_threads';
-import type { ChecksumAlgorithm } from './checksum.js';
-import type { FileSegment } from './hash-worker.js';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { FileSegment, FileSpan } from './hash-worker.js';
+import type { HashAlgorithm, HashResult } from './multi-hash.js';
 
-export type HashAlgorithm = 'MD5' | ChecksumAlgorithm;
-export type { FileSegment };
+export type { FileSegment, FileSpan, HashAlgorithm, HashResult };
 
-/** Raw digests by algorithm, and checkpoints when they were asked for. */
-export interface HashResult {
-  digests: Partial<Record<HashAlgorithm, Buffer>>;
-  checkpoints?: Buffer;
+/** Digests of file ranges, and the CRC-64/NVME of each span asked for. */
+export interface FileHashResult extends HashResult {
+  spans: Buffer[];
 }
 
 /** Bytes of one batch sent to a worker. */
 export const BATCH_SIZE = 1 << 20;
 const MAX_INFLIGHT = 4;
+/** Returned batches kept for reuse. */
+const SPARE_BATCHES = 16;
 
 interface Reply {
   id?: number;
   ack?: boolean;
+  buf?: ArrayBuffer;
   ready?: boolean;
   error?: string;
   code?: string;
   digests?: Partial<Record<HashAlgorithm, Uint8Array>>;
   checkpoints?: Uint8Array;
+  spans?: Uint8Array[];
+  read?: number;
 }
 
 interface Pending {
-  resolve(r: HashResult): void;
+  resolve(r: FileHashResult): void;
   reject(e: Error): void;
-  onAck?(): void;
 }
 
 /** How a new thread loads hash-worker.ts: through tsx when Tessera runs from TypeScript source. */
@@ -56,65 +59,29 @@ function spawn(): Worker {
   return new Worker(boot, { eval: true });
 }
 
+const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
 class PoolThread {
   readonly worker = spawn();
   readonly ready: Promise<void>;
-  /** Batches and file bytes queued on this thread: where the next lane goes. */
+  /** Bytes queued on this thread: where the next job goes. */
   load = 0;
   dead?: Error;
-  private readonly pending = new Map<number, Pending>();
 
-  constructor() {
+  constructor(readonly index: number, onReply: (m: Reply) => void, onDeath: (t: PoolThread, e: Error) => void) {
     // The threads only serve requests: they never keep a process alive on their own.
     this.worker.unref();
     this.ready = new Promise((ok, fail) => {
-      this.worker.on('message', (m: Reply) => {
-        if (m.ready) ok();
-        else this.reply(m);
-      });
-      this.worker.on('error', (e) => {
-        this.fail(e);
+      const die = (e: Error) => {
+        this.dead ??= e;
+        onDeath(this, e);
         fail(e);
-      });
-      this.worker.on('exit', (code) => {
-        const e = new Error(`hash worker exited (${code})`);
-        this.fail(e);
-        fail(e);
-      });
+      };
+      this.worker.on('message', (m: Reply) => (m.ready ? ok() : onReply(m)));
+      this.worker.on('error', die);
+      this.worker.on('exit', (code) => die(new Error(`hash worker exited (${code})`)));
     });
-  }
-
-  private reply(m: Reply): void {
-    const p = this.pending.get(m.id!);
-    if (!p) return;
-    if (m.ack) return p.onAck?.();
-    this.pending.delete(m.id!);
-    if (m.error !== undefined) return p.reject(Object.assign(new Error(m.error), { code: m.code }));
-    const digests: HashResult['digests'] = {};
-    for (const [a, v] of Object.entries(m.digests ?? {})) digests[a as HashAlgorithm] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-    p.resolve({ digests, checkpoints: m.checkpoints ? Buffer.from(m.checkpoints.buffer, m.checkpoints.byteOffset, m.checkpoints.byteLength) : undefined });
-  }
-
-  private fail(e: Error): void {
-    this.dead ??= e;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
-  /** Registers a reply handler for job `id` and posts `msg`. */
-  call(id: number, msg: object, p: Pending): void {
-    if (this.dead) return p.reject(this.dead);
-    this.pending.set(id, p);
-    this.worker.postMessage(msg);
-  }
-
-  post(msg: object): void {
-    if (!this.dead) this.worker.postMessage(msg);
-  }
-
-  drop(id: number): void {
-    this.pending.delete(id);
-    this.post({ op: 'drop', id });
+    this.ready.catch(() => {});
   }
 }
 
@@ -123,6 +90,11 @@ export class HashPool {
   private starting?: Promise<boolean>;
   private nextId = 1;
   private closed = false;
+  private readonly pending = new Map<number, Pending>();
+  private readonly acks = new Map<number, (buf: ArrayBuffer | undefined) => void>();
+  private readonly spare: ArrayBuffer[] = [];
+  /** Bytes the threads have read from files so far (`file`): what copies cost in reads. */
+  fileBytesRead = 0;
 
   /** `size` threads (the number of cores); `onError` hears a pool that could not start. */
   constructor(readonly size: number, private readonly onError: (e: Error) => void = () => {}) {}
@@ -130,31 +102,74 @@ export class HashPool {
   /** Starts the threads if needed; resolves false when they cannot run (callers then hash on their own thread). */
   whenReady(): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
-    if (this.threads.some((t) => t.dead)) {
-      this.threads = this.threads.filter((t) => !t.dead);
-      this.starting = undefined;
-    }
-    this.starting ??= (async () => {
-      while (this.threads.length < this.size) this.threads.push(new PoolThread());
-      await Promise.all(this.threads.map((t) => t.ready));
-      return true;
-    })().catch((e: Error) => {
+    if (this.threads.some((t) => t.dead)) this.restart();
+    this.starting ??= this.start().catch((e: Error) => {
       this.onError(e);
-      for (const t of this.threads) void t.worker.terminate();
-      this.threads = [];
+      this.restart();
       return false;
     });
     return this.starting;
   }
 
+  private async start(): Promise<boolean> {
+    // A thread of an older set (terminated by restart) takes no current job with it.
+    const onDeath = (t: PoolThread, e: Error) => {
+      if (this.threads.includes(t)) this.failAll(e);
+    };
+    this.threads = Array.from({ length: this.size }, (_, i) => new PoolThread(i, (m) => this.reply(m), onDeath));
+    // Every pair of threads gets a direct channel, for passing a batch from one lane to the next.
+    for (let i = 0; i < this.size; i++) {
+      for (let j = i + 1; j < this.size; j++) {
+        const { port1, port2 } = new MessageChannel();
+        this.threads[i].worker.postMessage({ op: 'peer', thread: j, port: port1 }, [port1]);
+        this.threads[j].worker.postMessage({ op: 'peer', thread: i, port: port2 }, [port2]);
+      }
+    }
+    await Promise.all(this.threads.map((t) => t.ready));
+    return true;
+  }
+
+  /** Drops every thread (one died or they could not start); the next use starts a new set. */
+  private restart(): void {
+    for (const t of this.threads) void t.worker.terminate();
+    this.threads = [];
+    this.starting = undefined;
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    for (const a of this.acks.values()) a(undefined);
+    this.acks.clear();
+  }
+
+  private reply(m: Reply): void {
+    if (m.ack) {
+      if (m.buf && this.spare.length < SPARE_BATCHES) this.spare.push(m.buf);
+      return this.acks.get(m.id!)?.(m.buf);
+    }
+    const p = this.pending.get(m.id!);
+    if (!p) return;
+    this.pending.delete(m.id!);
+    if (m.error !== undefined) return p.reject(Object.assign(new Error(m.error), { code: m.code }));
+    const digests: HashResult['digests'] = {};
+    for (const [a, v] of Object.entries(m.digests ?? {})) digests[a as HashAlgorithm] = asBuffer(v);
+    this.fileBytesRead += m.read ?? 0;
+    p.resolve({ digests, checkpoints: m.checkpoints ? asBuffer(m.checkpoints) : undefined, spans: (m.spans ?? []).map(asBuffer) });
+  }
+
   /** The threads, least loaded first, when all are running; otherwise undefined (and they are started). */
   private running(): PoolThread[] | undefined {
-    const live = this.threads.filter((t) => !t.dead);
-    if (this.closed || live.length < this.size) {
+    if (this.closed || this.threads.length < this.size || this.threads.some((t) => t.dead) || !this.starting) {
       void this.whenReady();
       return undefined;
     }
-    return live.sort((a, b) => a.load - b.load);
+    return [...this.threads].sort((a, b) => a.load - b.load);
+  }
+
+  /** An empty batch: a recycled one when available. */
+  batch(): Buffer {
+    return Buffer.from(this.spare.pop() ?? new ArrayBuffer(BATCH_SIZE));
   }
 
   /**
@@ -164,20 +179,38 @@ export class HashPool {
   stream(algs: HashAlgorithm[], checkpoints: boolean): StreamJob | undefined {
     const threads = this.running();
     if (!threads) return undefined;
-    const md5 = algs.includes('MD5');
     const rest = algs.filter((a) => a !== 'MD5');
-    const lanes: Lane[] = [];
-    if (threads.length > 1 && md5 && (rest.length > 0 || checkpoints)) {
-      lanes.push({ t: threads[0], id: this.nextId++, algs: ['MD5'], checkpoints: false, unacked: 0 });
-      lanes.push({ t: threads[1], id: this.nextId++, algs: rest, checkpoints, unacked: 0 });
-    } else {
-      lanes.push({ t: threads[0], id: this.nextId++, algs, checkpoints, unacked: 0 });
-    }
-    return new StreamJob(lanes);
+    const split = threads.length > 1 && algs.includes('MD5') && (rest.length > 0 || checkpoints);
+    const lanes: Lane[] = split
+      ? [{ t: threads[0], id: this.nextId++, algs: ['MD5'], checkpoints: false }, { t: threads[1], id: this.nextId++, algs: rest, checkpoints }]
+      : [{ t: threads[0], id: this.nextId++, algs, checkpoints }];
+    return new StreamJob(this, lanes);
   }
 
-  /** Digests of the concatenated file byte ranges, read and hashed by a pool thread; undefined when the pool cannot run. */
-  async file(segments: FileSegment[], algs: HashAlgorithm[]): Promise<HashResult | undefined> {
+  /** Waits for the digests of lane `id`. */
+  result(id: number): Promise<FileHashResult> {
+    const p = new Promise<FileHashResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    p.catch(() => {});
+    return p;
+  }
+
+  /** Forgets lane `id`'s result (its job was dropped). */
+  forget(id: number): void {
+    this.pending.delete(id);
+  }
+
+  /** Calls `fn` with each batch a job's last lane hands back (undefined: the thread died). */
+  onAck(job: number, fn: ((buf: ArrayBuffer | undefined) => void) | undefined): void {
+    if (fn) this.acks.set(job, fn);
+    else this.acks.delete(job);
+  }
+
+  /**
+   * Digests of the concatenated file byte ranges, and the CRC-64/NVME of each
+   * span, read and hashed by a pool thread in one pass (only the spans are read
+   * when `algs` is empty); undefined when the pool cannot run.
+   */
+  async file(segments: FileSegment[], algs: HashAlgorithm[], spans: FileSpan[] = []): Promise<FileHashResult | undefined> {
     if (!(await this.whenReady())) return undefined;
     const t = this.running()?.[0];
     if (!t) return undefined;
@@ -185,7 +218,9 @@ export class HashPool {
     const bytes = segments.reduce((n, s) => n + s.end - s.start, 0);
     t.load += bytes;
     try {
-      return await new Promise<HashResult>((resolve, reject) => t.call(id, { op: 'file', id, segments, algs }, { resolve, reject }));
+      const r = this.result(id);
+      t.worker.postMessage({ op: 'file', id, segments, algs, spans });
+      return await r;
     } finally {
       t.load -= bytes;
     }
@@ -204,77 +239,76 @@ interface Lane {
   id: number;
   algs: HashAlgorithm[];
   checkpoints: boolean;
-  unacked: number;
-  result?: Promise<HashResult>;
-}
-
-/** A SharedArrayBuffer-backed buffer for one batch: fill it, then `write` it and never touch it again. */
-export function newBatch(size = BATCH_SIZE): Buffer {
-  return Buffer.from(new SharedArrayBuffer(size));
 }
 
 /** One body hashed by the pool, in lanes. */
 export class StreamJob {
+  private readonly job: number;
+  private readonly route: Array<{ thread: number; id: number }>;
+  private readonly results: Array<Promise<HashResult>>;
+  private inflight = 0;
   private room?: () => void;
-  private ended = false;
+  private failed?: Error;
+  private done = false;
 
-  constructor(private readonly lanes: Lane[]) {
-    for (const l of lanes) {
-      l.result = new Promise<HashResult>((resolve, reject) => l.t.call(l.id, { op: 'open', id: l.id, algs: l.algs, checkpoints: l.checkpoints }, {
-        resolve, reject,
-        onAck: () => {
-          l.unacked--;
-          l.t.load -= BATCH_SIZE;
-          if (this.room && this.lanes.every((x) => x.unacked < MAX_INFLIGHT)) {
-            const go = this.room;
-            this.room = undefined;
-            go();
-          }
-        },
-      }));
-      // A lane that fails is seen by write() or end(); a writer waiting for room is woken to see it.
-      l.result.catch(() => this.room?.());
-    }
+  constructor(private readonly pool: HashPool, private readonly lanes: Lane[]) {
+    this.job = lanes[0].id;
+    this.route = lanes.map((l) => ({ thread: l.t.index, id: l.id }));
+    this.results = lanes.map((l) => pool.result(l.id));
+    pool.onAck(this.job, (buf) => {
+      if (!buf) this.failed ??= new Error('a hash worker died');
+      this.inflight--;
+      for (const l of this.lanes) l.t.load -= BATCH_SIZE;
+      if (this.room && (this.failed || this.inflight < MAX_INFLIGHT)) {
+        const go = this.room;
+        this.room = undefined;
+        go();
+      }
+    });
+    const open = lanes.map((l) => ({ thread: l.t.index, id: l.id, algs: l.algs, checkpoints: l.checkpoints }));
+    lanes[0].t.worker.postMessage({ op: 'open', job: this.job, lanes: open });
   }
 
-  /**
-   * Hashes `batch` (a Buffer over a whole SharedArrayBuffer from newBatch; only
-   * its first `len` bytes count). Resolves once there is room for another.
-   */
-  async write(batch: Buffer, len = batch.length): Promise<void> {
-    for (const l of this.lanes) {
-      l.unacked++;
-      l.t.load += BATCH_SIZE;
-      l.t.post({ op: 'data', id: l.id, buf: batch.buffer, len });
-    }
-    const dead = this.lanes.find((l) => l.t.dead);
-    if (dead) throw dead.t.dead;
-    if (this.lanes.some((l) => l.unacked >= MAX_INFLIGHT)) await new Promise<void>((ok) => (this.room = ok));
-    const failed = this.lanes.find((l) => l.t.dead);
-    if (failed) throw failed.t.dead;
+  /** An empty batch to fill and `write`. */
+  batch(): Buffer {
+    return this.pool.batch();
+  }
+
+  /** Hashes the first `len` bytes of `batch` (from `batch()`; it is transferred away). Resolves once there is room for another. */
+  async write(batch: Buffer, len: number): Promise<void> {
+    if (this.failed) throw this.failed;
+    this.inflight++;
+    for (const l of this.lanes) l.t.load += BATCH_SIZE;
+    const buf = batch.buffer as ArrayBuffer;
+    this.lanes[0].t.worker.postMessage({ op: 'data', job: this.job, lanes: this.route, buf, len }, [buf]);
+    if (this.inflight >= MAX_INFLIGHT) await new Promise<void>((ok) => (this.room = ok));
+    if (this.failed) throw this.failed;
   }
 
   /** All lanes' digests merged. */
   async end(): Promise<HashResult> {
-    this.ended = true;
-    for (const l of this.lanes) l.t.post({ op: 'end', id: l.id });
-    const out: HashResult = { digests: {} };
-    for (const l of this.lanes) {
-      const r = await l.result!;
-      Object.assign(out.digests, r.digests);
-      out.checkpoints ??= r.checkpoints;
+    this.done = true;
+    this.lanes[0].t.worker.postMessage({ op: 'end', job: this.job, lanes: this.route });
+    try {
+      const out: HashResult = { digests: {} };
+      for (const r of await Promise.all(this.results)) {
+        Object.assign(out.digests, r.digests);
+        out.checkpoints ??= r.checkpoints;
+      }
+      return out;
+    } finally {
+      this.pool.onAck(this.job, undefined);
     }
-    return out;
   }
 
   /** Forgets the job (the body failed). */
   abort(): void {
-    if (this.ended) return;
-    this.ended = true;
-    for (const l of this.lanes) {
-      l.t.load -= l.unacked * BATCH_SIZE;
-      l.t.drop(l.id);
-    }
+    if (this.done) return;
+    this.done = true;
+    this.lanes[0].t.worker.postMessage({ op: 'drop', job: this.job, lanes: this.route });
+    this.pool.onAck(this.job, undefined);
+    for (const l of this.lanes) l.t.load -= this.inflight * BATCH_SIZE;
+    for (const l of this.lanes) this.pool.forget(l.id);
     this.room?.();
   }
 }
