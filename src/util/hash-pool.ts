@@ -15,6 +15,8 @@
  * (hash-worker.ts); the last hands it back, to be filled again. At most
  * MAX_INFLIGHT batches of a job are out at a time.
  */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { FileSegment, FileSpan } from './hash-worker.js';
 import type { HashAlgorithm, HashResult } from './multi-hash.js';
@@ -30,7 +32,7 @@ export interface FileHashResult extends HashResult {
 export const BATCH_SIZE = 1 << 20;
 const MAX_INFLIGHT = 4;
 /** Returned batches kept for reuse. */
-const SPARE_BATCHES = 16;
+const SPARE_BATCHES = 8;
 
 interface Reply {
   id?: number;
@@ -50,12 +52,16 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/** How a new thread loads hash-worker.ts: through tsx when Tessera runs from TypeScript source. */
+/**
+ * How a new thread loads hash-worker.ts. From TypeScript source, through
+ * tsx's in-thread CommonJS hooks: its ESM hooks would start a loader thread
+ * per worker (about twice the memory, and slower to start).
+ */
 function spawn(): Worker {
   const entry = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
-  const api = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  const api = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  const boot = `require(${JSON.stringify(api)}).register(); require(${JSON.stringify(fileURLToPath(entry))});`;
   return new Worker(boot, { eval: true });
 }
 
@@ -64,7 +70,7 @@ const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLe
 class PoolThread {
   readonly worker = spawn();
   readonly ready: Promise<void>;
-  /** Bytes queued on this thread: where the next job goes. */
+  /** Work queued on this thread, in MiB of MD5 (see laneCost): where the next lane goes. */
   load = 0;
   dead?: Error;
 
@@ -181,9 +187,9 @@ export class HashPool {
     if (!threads) return undefined;
     const rest = algs.filter((a) => a !== 'MD5');
     const split = threads.length > 1 && algs.includes('MD5') && (rest.length > 0 || checkpoints);
-    const lanes: Lane[] = split
-      ? [{ t: threads[0], id: this.nextId++, algs: ['MD5'], checkpoints: false }, { t: threads[1], id: this.nextId++, algs: rest, checkpoints }]
-      : [{ t: threads[0], id: this.nextId++, algs, checkpoints }];
+    const lane = (t: PoolThread, a: HashAlgorithm[], cp: boolean): Lane => ({ t, id: this.nextId++, algs: a, checkpoints: cp, cost: laneCost(a, cp) });
+    // The MD5 lane, the heavier, goes to the least loaded thread.
+    const lanes = split ? [lane(threads[0], ['MD5'], false), lane(threads[1], rest, checkpoints)] : [lane(threads[0], algs, checkpoints)];
     return new StreamJob(this, lanes);
   }
 
@@ -216,13 +222,14 @@ export class HashPool {
     if (!t) return undefined;
     const id = this.nextId++;
     const bytes = segments.reduce((n, s) => n + s.end - s.start, 0);
-    t.load += bytes;
+    const cost = (bytes / BATCH_SIZE) * laneCost(algs, false);
+    t.load += cost;
     try {
       const r = this.result(id);
       t.worker.postMessage({ op: 'file', id, segments, algs, spans });
       return await r;
     } finally {
-      t.load -= bytes;
+      t.load -= cost;
     }
   }
 
@@ -239,6 +246,15 @@ interface Lane {
   id: number;
   algs: HashAlgorithm[];
   checkpoints: boolean;
+  /** laneCost of one batch. */
+  cost: number;
+}
+
+/** Rough CPU cost of hashing 1 MiB with `algs`, in MD5s (MD5 about 2.3 ms; the CRC-64/NVME kernel and SHA-256 under half of that). */
+function laneCost(algs: HashAlgorithm[], checkpoints: boolean): number {
+  const each: Record<HashAlgorithm, number> = { MD5: 1, CRC64NVME: 0.4, CRC32: 0.1, CRC32C: 0.6, SHA1: 0.5, SHA256: 0.5 };
+  const all = new Set<HashAlgorithm>(checkpoints ? [...algs, 'CRC64NVME'] : algs);
+  return [...all].reduce((n, a) => n + each[a], 0);
 }
 
 /** One body hashed by the pool, in lanes. */
@@ -258,7 +274,7 @@ export class StreamJob {
     pool.onAck(this.job, (buf) => {
       if (!buf) this.failed ??= new Error('a hash worker died');
       this.inflight--;
-      for (const l of this.lanes) l.t.load -= BATCH_SIZE;
+      for (const l of this.lanes) l.t.load -= l.cost;
       if (this.room && (this.failed || this.inflight < MAX_INFLIGHT)) {
         const go = this.room;
         this.room = undefined;
@@ -278,7 +294,7 @@ export class StreamJob {
   async write(batch: Buffer, len: number): Promise<void> {
     if (this.failed) throw this.failed;
     this.inflight++;
-    for (const l of this.lanes) l.t.load += BATCH_SIZE;
+    for (const l of this.lanes) l.t.load += l.cost;
     const buf = batch.buffer as ArrayBuffer;
     this.lanes[0].t.worker.postMessage({ op: 'data', job: this.job, lanes: this.route, buf, len }, [buf]);
     if (this.inflight >= MAX_INFLIGHT) await new Promise<void>((ok) => (this.room = ok));
@@ -307,7 +323,7 @@ export class StreamJob {
     this.done = true;
     this.lanes[0].t.worker.postMessage({ op: 'drop', job: this.job, lanes: this.route });
     this.pool.onAck(this.job, undefined);
-    for (const l of this.lanes) l.t.load -= this.inflight * BATCH_SIZE;
+    for (const l of this.lanes) l.t.load -= this.inflight * l.cost;
     for (const l of this.lanes) this.pool.forget(l.id);
     this.room?.();
   }

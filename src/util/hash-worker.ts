@@ -100,9 +100,24 @@ type Message =
 
 const peers = new Map<number, MessagePort>();
 
-/** Runs this thread's lane (the first) of a chained job message and passes the message on to the next lane's thread. */
+/** Runs this thread's lane (the first) of a chained job message, then passes the message on to the next lane's thread whatever happened here. */
 function chained(m: Extract<Message, { lanes: Lane[] }>): void {
   const [lane, ...rest] = m.lanes;
+  try {
+    runLane(m, lane);
+  } catch (e) {
+    reportError(lane.id, e);
+  }
+  if (rest.length > 0) {
+    const next = { ...m, lanes: rest };
+    peers.get(rest[0].thread)!.postMessage(next, m.op === 'data' ? [m.buf] : []);
+  } else if (m.op === 'data') {
+    // The last lane hands the batch back to the pool for reuse, which is also the back-pressure ack.
+    parentPort!.postMessage({ id: m.job, ack: true, buf: m.buf }, [m.buf]);
+  }
+}
+
+function runLane(m: Extract<Message, { lanes: Lane[] }>, lane: Lane): void {
   const job = jobs.get(lane.id);
   if (m.op === 'open') jobs.set(lane.id, new MultiHash(lane.algs!, lane.checkpoints!));
   else if (m.op === 'data') job?.update(Buffer.from(m.buf, 0, m.len));
@@ -112,13 +127,11 @@ function chained(m: Extract<Message, { lanes: Lane[] }>): void {
     if (!job) throw new Error(`hash job ${lane.id} is unknown`);
     parentPort!.postMessage({ id: lane.id, ...job.finish() });
   }
-  if (rest.length > 0) {
-    const next = { ...m, lanes: rest };
-    peers.get(rest[0].thread)!.postMessage(next, m.op === 'data' ? [m.buf] : []);
-  } else if (m.op === 'data') {
-    // The last lane hands the batch back to the pool for reuse, which is also the back-pressure ack.
-    parentPort!.postMessage({ id: m.job, ack: true, buf: m.buf }, [m.buf]);
-  }
+}
+
+function reportError(id: number, e: unknown): void {
+  const err = e as NodeJS.ErrnoException;
+  parentPort!.postMessage({ id, error: err.message ?? String(e), code: err.code });
 }
 
 function handle(m: Message): void {
@@ -136,9 +149,7 @@ function onMessage(m: Message): void {
   try {
     handle(m);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const id = m.op === 'file' ? m.id : 'lanes' in m ? m.lanes[0].id : 0;
-    parentPort!.postMessage({ id, error: err.message ?? String(e), code: err.code });
+    reportError(m.op === 'file' ? m.id : 'lanes' in m ? m.lanes[0].id : 0, e);
   }
 }
 
