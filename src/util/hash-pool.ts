@@ -12,8 +12,8 @@
  * the other, so one large upload uses two cores. Its bytes cross as 1 MiB
  * batches: the sender copies the body into a batch once and transfers it to
  * the first lane's thread, which passes it to the second over a direct port
- * (hash-worker.ts); the last hands it back, to be filled again. At most
- * MAX_INFLIGHT batches of a job are out at a time.
+ * (hash-worker.ts); the last acknowledges it. At most MAX_INFLIGHT batches
+ * of a job are unacknowledged at a time.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -31,13 +31,10 @@ export interface FileHashResult extends HashResult {
 /** Bytes of one batch sent to a worker. */
 export const BATCH_SIZE = 1 << 20;
 const MAX_INFLIGHT = 4;
-/** Returned batches kept for reuse. */
-const SPARE_BATCHES = 8;
 
 interface Reply {
   id?: number;
   ack?: boolean;
-  buf?: ArrayBuffer;
   ready?: boolean;
   error?: string;
   code?: string;
@@ -97,8 +94,7 @@ export class HashPool {
   private nextId = 1;
   private closed = false;
   private readonly pending = new Map<number, Pending>();
-  private readonly acks = new Map<number, (buf: ArrayBuffer | undefined) => void>();
-  private readonly spare: ArrayBuffer[] = [];
+  private readonly acks = new Map<number, (ok: boolean) => void>();
   /** Bytes the threads have read from files so far (`file`): what copies cost in reads. */
   fileBytesRead = 0;
 
@@ -145,14 +141,13 @@ export class HashPool {
   private failAll(e: Error): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
-    for (const a of this.acks.values()) a(undefined);
+    for (const a of this.acks.values()) a(false);
     this.acks.clear();
   }
 
   private reply(m: Reply): void {
     if (m.ack) {
-      if (m.buf && this.spare.length < SPARE_BATCHES) this.spare.push(m.buf);
-      return this.acks.get(m.id!)?.(m.buf);
+      return this.acks.get(m.id!)?.(true);
     }
     const p = this.pending.get(m.id!);
     if (!p) return;
@@ -173,9 +168,15 @@ export class HashPool {
     return [...this.threads].sort((a, b) => a.load - b.load);
   }
 
-  /** An empty batch: a recycled one when available. */
+  /**
+   * An empty batch, in a fresh ArrayBuffer. Batches are not handed back for
+   * reuse: the main isolate then holding buffers that had been transferred
+   * away and back made V8 count them as external memory pressure and run a
+   * full GC every few tens of MiB allocated afterwards (a GET after a large
+   * PUT cost twice the CPU).
+   */
   batch(): Buffer {
-    return Buffer.from(this.spare.pop() ?? new ArrayBuffer(BATCH_SIZE));
+    return Buffer.from(new ArrayBuffer(BATCH_SIZE));
   }
 
   /**
@@ -205,8 +206,8 @@ export class HashPool {
     this.pending.delete(id);
   }
 
-  /** Calls `fn` with each batch a job's last lane hands back (undefined: the thread died). */
-  onAck(job: number, fn: ((buf: ArrayBuffer | undefined) => void) | undefined): void {
+  /** Calls `fn` for each batch a job's last lane has hashed (false: the thread died). */
+  onAck(job: number, fn: ((ok: boolean) => void) | undefined): void {
     if (fn) this.acks.set(job, fn);
     else this.acks.delete(job);
   }
@@ -271,8 +272,8 @@ export class StreamJob {
     this.job = lanes[0].id;
     this.route = lanes.map((l) => ({ thread: l.t.index, id: l.id }));
     this.results = lanes.map((l) => pool.result(l.id));
-    pool.onAck(this.job, (buf) => {
-      if (!buf) this.failed ??= new Error('a hash worker died');
+    pool.onAck(this.job, (ok) => {
+      if (!ok) this.failed ??= new Error('a hash worker died');
       this.inflight--;
       for (const l of this.lanes) l.t.load -= l.cost;
       if (this.room && (this.failed || this.inflight < MAX_INFLIGHT)) {

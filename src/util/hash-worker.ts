@@ -11,8 +11,8 @@
  * - `open`  {job, lanes}: each lane starts its algorithms (MD5 and the flexible
  *   checksums), with CRC-64/NVME prefix checkpoints (crc-checkpoints.ts) when asked;
  * - `data`  {job, lanes, buf, len}: the next `len` bytes of the job in a
- *   transferred ArrayBuffer, which the last lane hands back (`{id: job, ack, buf}`):
- *   the pool's back-pressure and its batch recycling;
+ *   transferred ArrayBuffer, which the last lane acknowledges (`{id: job, ack}`):
+ *   the pool's back-pressure;
  * - `end`   {job, lanes}: each lane answers `{id: lane id, digests, checkpoints}`;
  * - `drop`  {job, lanes}: forgets the job;
  * - `file`  {id, segments, algs, spans}: reads the byte ranges of files itself
@@ -112,8 +112,8 @@ function chained(m: Extract<Message, { lanes: Lane[] }>): void {
     const next = { ...m, lanes: rest };
     peers.get(rest[0].thread)!.postMessage(next, m.op === 'data' ? [m.buf] : []);
   } else if (m.op === 'data') {
-    // The last lane hands the batch back to the pool for reuse, which is also the back-pressure ack.
-    parentPort!.postMessage({ id: m.job, ack: true, buf: m.buf }, [m.buf]);
+    // The last lane acknowledges the batch: the pool's back-pressure.
+    parentPort!.postMessage({ id: m.job, ack: true });
   }
 }
 
