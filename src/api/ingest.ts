@@ -7,7 +7,7 @@ import type { Extent, NewBlob } from '../meta/types.js';
 import {
   CHECKSUM_ALGORITHMS, checksumHeader, isValidChecksumValue, parseChecksumAlgorithm, type ChecksumAlgorithm,
 } from '../util/checksum.js';
-import { BATCH_SIZE, type StreamJob } from '../util/hash-pool.js';
+import type { FollowJob } from '../util/hash-pool.js';
 import { MultiHash, type HashAlgorithm, type HashResult } from '../util/multi-hash.js';
 import type { Kek } from '../crypto/envelope.js';
 import { EncryptingBlobWriter, createBlobWriter, sealInline } from './sse-blobs.js';
@@ -131,65 +131,47 @@ function algorithmsOf(checksum?: ChecksumRequest, extra?: ChecksumAlgorithm): Ha
   return algs;
 }
 
-/** Bodies from this size on wait for the hashing threads to start rather than hash on the event loop. */
+/** Plain bodies from this size on wait for the hashing threads to start rather than hash on the event loop. */
 const WAIT_FOR_POOL = 16 << 20;
 
 /**
- * A file blob being written and hashed. With the hashing pool running, the
- * body is copied once into 1 MiB batches that are transferred to the pool's
- * threads while the chunks themselves go to the disk; otherwise chunks are
- * hashed here as they come.
+ * A file blob being written and hashed. A plain blob file is hashed by the
+ * pool's threads, which read it back as each write lands (util/hash-pool.ts);
+ * an encrypted one (its file holds ciphertext), or any while the threads are
+ * not running, is hashed here as chunks come.
  */
 class FileOutput {
-  private batch?: Buffer;
-  private fill = 0;
-
-  constructor(readonly writer: BlobWriter, private readonly hash: StreamJob | MultiHash) {}
+  constructor(readonly writer: BlobWriter, private readonly hash: FollowJob | MultiHash) {}
 
   static async open(deps: Deps, algs: HashAlgorithm[], kek: Kek | undefined, declared: number | undefined): Promise<FileOutput> {
     // Checkpoints describe the stored bytes, and an encrypted blob keeps no digest of its plaintext.
     const checkpoints = kek === undefined;
     // A body this large is worth waiting for the threads to start (once per server, well under a second).
-    if (declared !== undefined && declared >= WAIT_FOR_POOL) await deps.hashPool.whenReady();
+    if (!kek && declared !== undefined && declared >= WAIT_FOR_POOL) await deps.hashPool.whenReady();
     const writer = await createBlobWriter(deps.blobs, kek);
-    return new FileOutput(writer, deps.hashPool.stream(algs, checkpoints) ?? new MultiHash(algs, checkpoints));
+    let job: FollowJob | undefined;
+    const path = writer.follow?.((written) => job?.grow(written));
+    job = path === undefined ? undefined : deps.hashPool.follow(path, algs, checkpoints);
+    return new FileOutput(writer, job ?? new MultiHash(algs, checkpoints));
   }
 
   async write(chunk: Buffer): Promise<void> {
-    if (this.hash instanceof MultiHash) {
-      this.hash.update(chunk);
-      return this.writer.write(chunk);
-    }
-    const written = this.writer.write(chunk);
-    written.catch(() => {}); // awaited below; a failure while batches are sent must not go unhandled meanwhile
-    for (let at = 0; at < chunk.length;) {
-      this.batch ??= this.hash.batch();
-      const n = chunk.copy(this.batch, this.fill, at);
-      at += n;
-      this.fill += n;
-      if (this.fill === BATCH_SIZE) await this.flush();
-    }
-    await written;
+    if (this.hash instanceof MultiHash) this.hash.update(chunk);
+    await this.writer.write(chunk);
+    if (!(this.hash instanceof MultiHash)) await this.hash.caughtUp();
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.batch;
-    const n = this.fill;
-    this.batch = undefined;
-    this.fill = 0;
-    if (!batch || n === 0 || this.hash instanceof MultiHash) return;
-    await this.hash.write(batch, n);
-  }
-
-  /** Digests of everything written, and the blob durable (its final sync overlaps the last hashing). */
-  async finish(): Promise<HashResult> {
-    await this.flush();
+  /** Digests of the `size` bytes written, and the blob durable (its final sync overlaps the last hashing). */
+  async finish(size: number): Promise<HashResult> {
     if (this.hash instanceof MultiHash) {
       await this.writer.commit();
       return this.hash.finish();
     }
-    const [digests] = await Promise.all([this.hash.end(), this.writer.commit()]);
-    return digests;
+    // Both settle before either failure is thrown, so that abort() never races the commit.
+    const [digests, committed] = await Promise.allSettled([this.hash.end(size), this.writer.commit()]);
+    if (committed.status === 'rejected') throw committed.reason;
+    if (digests.status === 'rejected') throw digests.reason;
+    return digests.value;
   }
 
   async abort(): Promise<void> {
@@ -221,7 +203,7 @@ async function store(ctx: RequestContext, body: Readable, declared: number | und
     if (declared !== undefined && size !== declared) throw new S3Error('IncompleteBody');
     let hashed: HashResult;
     if (out) {
-      hashed = await out.finish();
+      hashed = await out.finish(size);
     } else {
       // Small bodies hash here: a round trip to a thread would cost more than the hashing.
       const h = new MultiHash(algs, false);

@@ -70,6 +70,9 @@ class FsBlobWriter implements BlobWriter {
   private inflight: Promise<unknown> = Promise.resolve();
   private syncing: Promise<unknown> = Promise.resolve();
   private written = 0;
+  /** Bytes whose write has completed. */
+  private landed = 0;
+  private listener?: (written: number) => void;
   private sinceSync = 0;
   private failed: unknown;
 
@@ -94,6 +97,10 @@ class FsBlobWriter implements BlobWriter {
     this.inflight = this.fh.writev(bufs).then(
       (r) => {
         if (r.bytesWritten !== n) this.failed = new Error('short write');
+        else {
+          this.landed += n;
+          this.listener?.(this.landed);
+        }
       },
       (e) => {
         this.failed = e;
@@ -108,6 +115,11 @@ class FsBlobWriter implements BlobWriter {
         this.failed = e;
       });
     }
+  }
+
+  follow(listener: (written: number) => void): string {
+    this.listener = listener;
+    return this.path;
   }
 
   async commit(): Promise<number> {

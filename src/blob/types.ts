@@ -12,6 +12,12 @@ export interface BlobWriter {
   commit(): Promise<number>;
   /** Discards a blob that will never be referenced. */
   abort(): Promise<void>;
+  /**
+   * For writers of plain files: registers `listener`, told after each write
+   * completes how many bytes of the blob are in its file, and returns that
+   * file's path, so a hashing thread can read the bytes back as they land.
+   */
+  follow?(listener: (written: number) => void): string;
 }
 
 export interface BlobStore {

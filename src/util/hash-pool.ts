@@ -5,19 +5,22 @@
  * startServer and reached through Deps; `close()` ends its threads.
  *
  * The threads start on first use, not with the server (a server that never
- * sees a large body never pays for them); until they are ready, `stream`
- * answers undefined and the caller hashes on its own thread. A body is
- * hashed as a job in up to two lanes on different threads, MD5 in one and
- * the checksums (with CRC-64/NVME prefix checkpoints, crc-checkpoints.ts) in
- * the other, so one large upload uses two cores. Its bytes cross as 1 MiB
- * batches: the sender copies the body into a batch once and transfers it to
- * the first lane's thread, which passes it to the second over a direct port
- * (hash-worker.ts); the last acknowledges it. At most MAX_INFLIGHT batches
- * of a job are unacknowledged at a time.
+ * sees a large body never pays for them); until they are ready, `follow`
+ * answers undefined and the caller hashes on its own thread.
+ *
+ * No byte crosses from the event loop to a thread: a thread reads what it
+ * hashes from the blob file itself. A body being written is hashed as a job
+ * that follows its file (hash-worker.ts): after each write lands, the threads
+ * are told how far the file goes and read the new bytes back (from the page
+ * cache). Its algorithms run in up to two lanes on different threads, MD5 in
+ * one and the checksums with the CRC-64/NVME prefix checkpoints
+ * (crc-checkpoints.ts) in the other, so one large upload uses two cores. A
+ * writer may run at most MAX_LAG bytes ahead of its slowest lane. Copies
+ * hash ranges of existing blob files the same way (`file`).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { FileSegment, FileSpan } from './hash-worker.js';
 import type { HashAlgorithm, HashResult } from './multi-hash.js';
 
@@ -28,13 +31,13 @@ export interface FileHashResult extends HashResult {
   spans: Buffer[];
 }
 
-/** Bytes of one batch sent to a worker. */
-export const BATCH_SIZE = 1 << 20;
-const MAX_INFLIGHT = 4;
+const MiB = 1 << 20;
+/** How far a writer may run ahead of the hashing of its file. */
+const MAX_LAG = 16 * MiB;
 
 interface Reply {
   id?: number;
-  ack?: boolean;
+  hashed?: number;
   ready?: boolean;
   error?: string;
   code?: string;
@@ -47,6 +50,8 @@ interface Reply {
 interface Pending {
   resolve(r: FileHashResult): void;
   reject(e: Error): void;
+  /** Progress of a followed file. */
+  hashed?(bytes: number): void;
 }
 
 /**
@@ -64,14 +69,21 @@ function spawn(): Worker {
 
 const asBuffer = (v: Uint8Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
+/** Rough CPU cost of hashing 1 MiB with `algs`, in MD5s (MD5 about 2.3 ms; the CRC-64/NVME kernel and SHA-256 under half of that). */
+function laneCost(algs: HashAlgorithm[], checkpoints: boolean): number {
+  const each: Record<HashAlgorithm, number> = { MD5: 1, CRC64NVME: 0.4, CRC32: 0.1, CRC32C: 0.6, SHA1: 0.5, SHA256: 0.5 };
+  const all = new Set<HashAlgorithm>(checkpoints ? [...algs, 'CRC64NVME'] : algs);
+  return [...all].reduce((n, a) => n + each[a], 0);
+}
+
 class PoolThread {
   readonly worker = spawn();
   readonly ready: Promise<void>;
-  /** Work queued on this thread, in MiB of MD5 (see laneCost): where the next lane goes. */
+  /** Work queued on this thread, in MiB of MD5 (laneCost): where the next lane goes. */
   load = 0;
   dead?: Error;
 
-  constructor(readonly index: number, onReply: (m: Reply) => void, onDeath: (t: PoolThread, e: Error) => void) {
+  constructor(onReply: (m: Reply) => void, onDeath: (t: PoolThread, e: Error) => void) {
     // The threads only serve requests: they never keep a process alive on their own.
     this.worker.unref();
     this.ready = new Promise((ok, fail) => {
@@ -94,8 +106,7 @@ export class HashPool {
   private nextId = 1;
   private closed = false;
   private readonly pending = new Map<number, Pending>();
-  private readonly acks = new Map<number, (ok: boolean) => void>();
-  /** Bytes the threads have read from files so far (`file`): what copies cost in reads. */
+  /** Bytes the threads have read from files for `file` so far: what copies cost in reads. */
   fileBytesRead = 0;
 
   /** `size` threads (the number of cores); `onError` hears a pool that could not start. */
@@ -118,15 +129,7 @@ export class HashPool {
     const onDeath = (t: PoolThread, e: Error) => {
       if (this.threads.includes(t)) this.failAll(e);
     };
-    this.threads = Array.from({ length: this.size }, (_, i) => new PoolThread(i, (m) => this.reply(m), onDeath));
-    // Every pair of threads gets a direct channel, for passing a batch from one lane to the next.
-    for (let i = 0; i < this.size; i++) {
-      for (let j = i + 1; j < this.size; j++) {
-        const { port1, port2 } = new MessageChannel();
-        this.threads[i].worker.postMessage({ op: 'peer', thread: j, port: port1 }, [port1]);
-        this.threads[j].worker.postMessage({ op: 'peer', thread: i, port: port2 }, [port2]);
-      }
-    }
+    this.threads = Array.from({ length: this.size }, () => new PoolThread((m) => this.reply(m), onDeath));
     await Promise.all(this.threads.map((t) => t.ready));
     return true;
   }
@@ -141,16 +144,12 @@ export class HashPool {
   private failAll(e: Error): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
-    for (const a of this.acks.values()) a(false);
-    this.acks.clear();
   }
 
   private reply(m: Reply): void {
-    if (m.ack) {
-      return this.acks.get(m.id!)?.(true);
-    }
     const p = this.pending.get(m.id!);
     if (!p) return;
+    if (m.hashed !== undefined) return p.hashed?.(m.hashed);
     this.pending.delete(m.id!);
     if (m.error !== undefined) return p.reject(Object.assign(new Error(m.error), { code: m.code }));
     const digests: HashResult['digests'] = {};
@@ -168,48 +167,40 @@ export class HashPool {
     return [...this.threads].sort((a, b) => a.load - b.load);
   }
 
-  /**
-   * An empty batch, in a fresh ArrayBuffer. Batches are not handed back for
-   * reuse: the main isolate then holding buffers that had been transferred
-   * away and back made V8 count them as external memory pressure and run a
-   * full GC every few tens of MiB allocated afterwards (a GET after a large
-   * PUT cost twice the CPU).
-   */
-  batch(): Buffer {
-    return Buffer.from(new ArrayBuffer(BATCH_SIZE));
-  }
-
-  /**
-   * A streaming job over `algs` (and CRC-64/NVME prefix checkpoints when
-   * asked), or undefined while the threads are not running.
-   */
-  stream(algs: HashAlgorithm[], checkpoints: boolean): StreamJob | undefined {
-    const threads = this.running();
-    if (!threads) return undefined;
-    const rest = algs.filter((a) => a !== 'MD5');
-    const split = threads.length > 1 && algs.includes('MD5') && (rest.length > 0 || checkpoints);
-    const lane = (t: PoolThread, a: HashAlgorithm[], cp: boolean): Lane => ({ t, id: this.nextId++, algs: a, checkpoints: cp, cost: laneCost(a, cp) });
-    // The MD5 lane, the heavier, goes to the least loaded thread.
-    const lanes = split ? [lane(threads[0], ['MD5'], false), lane(threads[1], rest, checkpoints)] : [lane(threads[0], algs, checkpoints)];
-    return new StreamJob(this, lanes);
-  }
-
-  /** Waits for the digests of lane `id`. */
-  result(id: number): Promise<FileHashResult> {
-    const p = new Promise<FileHashResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  /** Registers the reply of request `id` (and its progress reports). */
+  private expect(id: number, hashed?: (bytes: number) => void): Promise<FileHashResult> {
+    const p = new Promise<FileHashResult>((resolve, reject) => this.pending.set(id, { resolve, reject, hashed }));
     p.catch(() => {});
     return p;
   }
 
-  /** Forgets lane `id`'s result (its job was dropped). */
-  forget(id: number): void {
-    this.pending.delete(id);
-  }
-
-  /** Calls `fn` for each batch a job's last lane has hashed (false: the thread died). */
-  onAck(job: number, fn: ((ok: boolean) => void) | undefined): void {
-    if (fn) this.acks.set(job, fn);
-    else this.acks.delete(job);
+  /**
+   * A job hashing the plain blob file at `path` as it is written: `algs` (and
+   * CRC-64/NVME prefix checkpoints when asked), in two lanes when there are
+   * two threads; undefined while the threads are not running.
+   */
+  follow(path: string, algs: HashAlgorithm[], checkpoints: boolean): FollowJob | undefined {
+    const threads = this.running();
+    if (!threads) return undefined;
+    const rest = algs.filter((a) => a !== 'MD5');
+    const split = threads.length > 1 && algs.includes('MD5') && (rest.length > 0 || checkpoints);
+    const lanes: Array<[PoolThread, HashAlgorithm[], boolean]> = split
+      ? [[threads[0], ['MD5'], false], [threads[1], rest, checkpoints]] // the heavier MD5 lane on the least loaded thread
+      : [[threads[0], algs, checkpoints]];
+    const job = new FollowJob((id) => this.pending.delete(id));
+    for (const [t, a, cp] of lanes) {
+      const id = this.nextId++;
+      const cost = laneCost(a, cp) / MiB;
+      let seen = 0;
+      const result = this.expect(id, (hashed) => {
+        t.load -= (hashed - seen) * cost;
+        seen = hashed;
+        job.progress(id, hashed);
+      });
+      job.lanes.push({ t, id, cost, result, hashed: 0 });
+      t.worker.postMessage({ op: 'follow', id, path, algs: a, checkpoints: cp });
+    }
+    return job;
   }
 
   /**
@@ -222,11 +213,10 @@ export class HashPool {
     const t = this.running()?.[0];
     if (!t) return undefined;
     const id = this.nextId++;
-    const bytes = segments.reduce((n, s) => n + s.end - s.start, 0);
-    const cost = (bytes / BATCH_SIZE) * laneCost(algs, false);
+    const cost = (segments.reduce((n, s) => n + s.end - s.start, 0) / MiB) * laneCost(algs, false);
     t.load += cost;
     try {
-      const r = this.result(id);
+      const r = this.expect(id);
       t.worker.postMessage({ op: 'file', id, segments, algs, spans });
       return await r;
     } finally {
@@ -245,87 +235,91 @@ export class HashPool {
 interface Lane {
   t: PoolThread;
   id: number;
-  algs: HashAlgorithm[];
-  checkpoints: boolean;
-  /** laneCost of one batch. */
+  /** laneCost per byte. */
   cost: number;
+  result: Promise<FileHashResult>;
+  /** Bytes this lane has hashed so far. */
+  hashed: number;
 }
 
-/** Rough CPU cost of hashing 1 MiB with `algs`, in MD5s (MD5 about 2.3 ms; the CRC-64/NVME kernel and SHA-256 under half of that). */
-function laneCost(algs: HashAlgorithm[], checkpoints: boolean): number {
-  const each: Record<HashAlgorithm, number> = { MD5: 1, CRC64NVME: 0.4, CRC32: 0.1, CRC32C: 0.6, SHA1: 0.5, SHA256: 0.5 };
-  const all = new Set<HashAlgorithm>(checkpoints ? [...algs, 'CRC64NVME'] : algs);
-  return [...all].reduce((n, a) => n + each[a], 0);
-}
-
-/** One body hashed by the pool, in lanes. */
-export class StreamJob {
-  private readonly job: number;
-  private readonly route: Array<{ thread: number; id: number }>;
-  private readonly results: Array<Promise<HashResult>>;
-  private inflight = 0;
+/** One body hashed by the pool as its file is written. */
+export class FollowJob {
+  readonly lanes: Lane[] = [];
+  private written = 0;
+  /** Bytes counted in the lanes' thread load (those announced by grow). */
+  private charged = 0;
   private room?: () => void;
-  private failed?: Error;
   private done = false;
+  /** The lanes were told to end (or to drop the job). */
+  private finished = false;
+  /** What end() waits for: the file holding `size` bytes. */
+  private landed?: { size: number; ok: () => void; fail: (e: Error) => void };
 
-  constructor(private readonly pool: HashPool, private readonly lanes: Lane[]) {
-    this.job = lanes[0].id;
-    this.route = lanes.map((l) => ({ thread: l.t.index, id: l.id }));
-    this.results = lanes.map((l) => pool.result(l.id));
-    pool.onAck(this.job, (ok) => {
-      if (!ok) this.failed ??= new Error('a hash worker died');
-      this.inflight--;
-      for (const l of this.lanes) l.t.load -= l.cost;
-      if (this.room && (this.failed || this.inflight < MAX_INFLIGHT)) {
-        const go = this.room;
-        this.room = undefined;
-        go();
-      }
-    });
-    const open = lanes.map((l) => ({ thread: l.t.index, id: l.id, algs: l.algs, checkpoints: l.checkpoints }));
-    lanes[0].t.worker.postMessage({ op: 'open', job: this.job, lanes: open });
+  /** `forget` drops a lane's pending reply (the job was aborted). */
+  constructor(private readonly forget: (laneId: number) => void) {}
+
+  /** The file now holds `written` bytes (called after each write lands). */
+  grow(written: number): void {
+    if (this.done) {
+      // Ending: the last writes are landing; the lanes read them at the end.
+      this.written = written;
+      if (this.landed && written >= this.landed.size) this.landed.ok();
+      return;
+    }
+    for (const l of this.lanes) {
+      l.t.load += (written - this.charged) * l.cost;
+      l.t.worker.postMessage({ op: 'grow', id: l.id, upTo: written });
+    }
+    this.written = this.charged = written;
   }
 
-  /** An empty batch to fill and `write`. */
-  batch(): Buffer {
-    return this.pool.batch();
+  /** Resolves once every lane is within MAX_LAG of the bytes written (rejects when a lane failed). */
+  async caughtUp(): Promise<void> {
+    while (!this.done && this.lanes.some((l) => this.written - l.hashed > MAX_LAG)) {
+      await Promise.race([new Promise<void>((ok) => (this.room = ok)), ...this.lanes.map((l) => l.result)]);
+    }
   }
 
-  /** Hashes the first `len` bytes of `batch` (from `batch()`; it is transferred away). Resolves once there is room for another. */
-  async write(batch: Buffer, len: number): Promise<void> {
-    if (this.failed) throw this.failed;
-    this.inflight++;
-    for (const l of this.lanes) l.t.load += l.cost;
-    const buf = batch.buffer as ArrayBuffer;
-    this.lanes[0].t.worker.postMessage({ op: 'data', job: this.job, lanes: this.route, buf, len }, [buf]);
-    if (this.inflight >= MAX_INFLIGHT) await new Promise<void>((ok) => (this.room = ok));
-    if (this.failed) throw this.failed;
+  /** A lane's progress report. */
+  progress(id: number, hashed: number): void {
+    const lane = this.lanes.find((l) => l.id === id);
+    if (lane) lane.hashed = hashed;
+    const go = this.room;
+    this.room = undefined;
+    go?.();
   }
 
-  /** All lanes' digests merged. */
-  async end(): Promise<HashResult> {
+  /** All lanes' digests of the file's first `size` bytes, merged, once that many have landed. */
+  async end(size: number): Promise<HashResult> {
+    if (this.finished) throw new Error('hash job aborted');
     this.done = true;
-    this.lanes[0].t.worker.postMessage({ op: 'end', job: this.job, lanes: this.route });
+    if (this.written < size) await new Promise<void>((ok, fail) => (this.landed = { size, ok, fail }));
+    if (this.finished) throw new Error('hash job aborted');
+    this.finished = true;
+    for (const l of this.lanes) l.t.worker.postMessage({ op: 'end', id: l.id, size });
     try {
       const out: HashResult = { digests: {} };
-      for (const r of await Promise.all(this.results)) {
+      for (const r of await Promise.all(this.lanes.map((l) => l.result))) {
         Object.assign(out.digests, r.digests);
         out.checkpoints ??= r.checkpoints;
       }
       return out;
     } finally {
-      this.pool.onAck(this.job, undefined);
+      for (const l of this.lanes) l.t.load -= (this.charged - l.hashed) * l.cost;
     }
   }
 
-  /** Forgets the job (the body failed). */
+  /** Forgets the job (the body or its write failed), unless its lanes were already told to end. */
   abort(): void {
-    if (this.done) return;
+    if (this.finished) return;
+    this.finished = true;
     this.done = true;
-    this.lanes[0].t.worker.postMessage({ op: 'drop', job: this.job, lanes: this.route });
-    this.pool.onAck(this.job, undefined);
-    for (const l of this.lanes) l.t.load -= this.inflight * l.cost;
-    for (const l of this.lanes) this.pool.forget(l.id);
+    for (const l of this.lanes) {
+      l.t.load -= (this.charged - l.hashed) * l.cost;
+      l.t.worker.postMessage({ op: 'drop', id: l.id });
+      this.forget(l.id);
+    }
+    this.landed?.fail(new Error('hash job aborted'));
     this.room?.();
   }
 }

@@ -1,28 +1,24 @@
 /**
- * A hashing worker thread of the HashPool (hash-pool.ts). It keeps the
- * digests of any number of jobs, each identified by the pool, and handles
- * messages in the order they come.
+ * A hashing worker thread of the HashPool (hash-pool.ts). Every byte it
+ * hashes it reads itself from a blob file (no byte passes through the main
+ * thread); it handles messages in the order they come:
  *
- * A streaming job runs in one or more lanes, each on its own thread and
- * computing some of the digests; its messages name the lanes in order, and
- * each thread runs its lane then passes the message to the next lane's thread
- * over a direct port (`peer`), so one transferred batch visits every lane
- * without a copy and in order:
- * - `open`  {job, lanes}: each lane starts its algorithms (MD5 and the flexible
- *   checksums), with CRC-64/NVME prefix checkpoints (crc-checkpoints.ts) when asked;
- * - `data`  {job, lanes, buf, len}: the next `len` bytes of the job in a
- *   transferred ArrayBuffer, which the last lane acknowledges (`{id: job, ack}`):
- *   the pool's back-pressure;
- * - `end`   {job, lanes}: each lane answers `{id: lane id, digests, checkpoints}`;
- * - `drop`  {job, lanes}: forgets the job;
- * - `file`  {id, segments, algs, spans}: reads the byte ranges of files itself
- *   (no byte passes through the main thread) and answers their digests and
- *   the CRC-64/NVME of each span, in one pass (only the spans are read when
- *   no algorithm is asked), or `{id, error, code}` (ENOENT when a blob file
- *   was collected meanwhile).
+ * - `follow` {id, path, algs, checkpoints}: a job over a blob file being
+ *   written, for the named algorithms (MD5 and the flexible checksums) and,
+ *   when asked, CRC-64/NVME prefix checkpoints (crc-checkpoints.ts);
+ * - `grow`   {id, upTo}: the file now holds `upTo` bytes: hash up to there
+ *   and answer `{id, hashed}` (the pool's back-pressure);
+ * - `end`    {id, size}: hash up to `size` and answer `{id, digests, checkpoints}`;
+ * - `drop`   {id}: forget the job;
+ * - `file`   {id, segments, algs, spans}: the digests of byte ranges of
+ *   files and the CRC-64/NVME of each span, in one pass (only the spans are
+ *   read when no algorithm is asked).
+ *
+ * A failure answers `{id, error, code}` (ENOENT when a blob file was
+ * collected meanwhile).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { parentPort, type MessagePort } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { createFastCrc64 } from './crc64nvme-wasm.js';
 import { MultiHash, type HashAlgorithm as Alg } from './multi-hash.js';
 
@@ -40,7 +36,6 @@ export interface FileSpan {
 }
 
 const READ_SIZE = 1 << 20;
-const jobs = new Map<number, MultiHash>();
 let readBuf: Buffer | undefined;
 
 /** Calls `fn` with the bytes [start, end) of a file, in reads of READ_SIZE. */
@@ -84,74 +79,78 @@ function hashFiles(segments: FileSegment[], algs: Alg[], spans: FileSpan[]) {
   return { ...job.finish(), spans: crcs.map((c) => c.digest()), read };
 }
 
-/** One lane of a job: the thread that runs it, its id there, and (for `open`) what it computes. */
-interface Lane {
-  thread: number;
-  id: number;
-  algs?: Alg[];
-  checkpoints?: boolean;
+interface Follow {
+  fd: number;
+  path: string;
+  hash: MultiHash;
+  pos: number;
 }
 
 type Message =
-  | { op: 'peer'; thread: number; port: MessagePort }
-  | { op: 'open' | 'end' | 'drop'; job: number; lanes: Lane[] }
-  | { op: 'data'; job: number; lanes: Lane[]; buf: ArrayBuffer; len: number }
+  | { op: 'follow'; id: number; path: string; algs: Alg[]; checkpoints: boolean }
+  | { op: 'grow'; id: number; upTo: number }
+  | { op: 'end'; id: number; size: number }
+  | { op: 'drop'; id: number }
   | { op: 'file'; id: number; segments: FileSegment[]; algs: Alg[]; spans: FileSpan[] };
 
-const peers = new Map<number, MessagePort>();
+const follows = new Map<number, Follow>();
 
-/** Runs this thread's lane (the first) of a chained job message, then passes the message on to the next lane's thread whatever happened here. */
-function chained(m: Extract<Message, { lanes: Lane[] }>): void {
-  const [lane, ...rest] = m.lanes;
-  try {
-    runLane(m, lane);
-  } catch (e) {
-    reportError(lane.id, e);
-  }
-  if (rest.length > 0) {
-    const next = { ...m, lanes: rest };
-    peers.get(rest[0].thread)!.postMessage(next, m.op === 'data' ? [m.buf] : []);
-  } else if (m.op === 'data') {
-    // The last lane acknowledges the batch: the pool's back-pressure.
-    parentPort!.postMessage({ id: m.job, ack: true });
+/** Hashes a followed file from where it stopped up to `upTo`. */
+function catchUp(f: Follow, upTo: number): void {
+  readBuf ??= Buffer.allocUnsafeSlow(READ_SIZE);
+  while (f.pos < upTo) {
+    const n = readSync(f.fd, readBuf, 0, Math.min(READ_SIZE, upTo - f.pos), f.pos);
+    if (n === 0) throw Object.assign(new Error(`${f.path} is shorter than ${upTo} bytes`), { code: 'ESHORT' });
+    f.hash.update(readBuf.subarray(0, n));
+    f.pos += n;
   }
 }
 
-function runLane(m: Extract<Message, { lanes: Lane[] }>, lane: Lane): void {
-  const job = jobs.get(lane.id);
-  if (m.op === 'open') jobs.set(lane.id, new MultiHash(lane.algs!, lane.checkpoints!));
-  else if (m.op === 'data') job?.update(Buffer.from(m.buf, 0, m.len));
-  else if (m.op === 'drop') jobs.delete(lane.id);
-  else {
-    jobs.delete(lane.id);
-    if (!job) throw new Error(`hash job ${lane.id} is unknown`);
-    parentPort!.postMessage({ id: lane.id, ...job.finish() });
-  }
-}
-
-function reportError(id: number, e: unknown): void {
-  const err = e as NodeJS.ErrnoException;
-  parentPort!.postMessage({ id, error: err.message ?? String(e), code: err.code });
+function forget(id: number): void {
+  const f = follows.get(id);
+  follows.delete(id);
+  if (f) closeSync(f.fd);
 }
 
 function handle(m: Message): void {
-  if (m.op === 'peer') {
-    peers.set(m.thread, m.port);
-    m.port.on('message', onMessage);
-  } else if (m.op === 'file') {
-    parentPort!.postMessage({ id: m.id, ...hashFiles(m.segments, m.algs, m.spans) });
-  } else {
-    chained(m);
+  switch (m.op) {
+    case 'follow':
+      follows.set(m.id, { fd: openSync(m.path, 'r'), path: m.path, hash: new MultiHash(m.algs, m.checkpoints), pos: 0 });
+      return;
+    case 'grow': {
+      const f = follows.get(m.id);
+      if (!f) return;
+      catchUp(f, m.upTo);
+      parentPort!.postMessage({ id: m.id, hashed: f.pos });
+      return;
+    }
+    case 'end': {
+      const f = follows.get(m.id);
+      if (!f) throw new Error(`hash job ${m.id} is unknown`);
+      try {
+        catchUp(f, m.size);
+      } finally {
+        forget(m.id);
+      }
+      parentPort!.postMessage({ id: m.id, ...f.hash.finish() });
+      return;
+    }
+    case 'drop':
+      forget(m.id);
+      return;
+    case 'file':
+      parentPort!.postMessage({ id: m.id, ...hashFiles(m.segments, m.algs, m.spans) });
+      return;
   }
 }
 
-function onMessage(m: Message): void {
+parentPort!.on('message', (m: Message) => {
   try {
     handle(m);
   } catch (e) {
-    reportError(m.op === 'file' ? m.id : 'lanes' in m ? m.lanes[0].id : 0, e);
+    const err = e as NodeJS.ErrnoException;
+    if (m.op === 'grow') forget(m.id);
+    parentPort!.postMessage({ id: m.id, error: err.message ?? String(e), code: err.code });
   }
-}
-
-parentPort!.on('message', onMessage);
+});
 parentPort!.postMessage({ ready: true });

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,7 +15,7 @@ import { checksumRaw } from '../../src/util/checksum.js';
 import { crc64nvme } from '../../src/util/crc64nvme.js';
 import { WasmCrc64Nvme, createFastCrc64 } from '../../src/util/crc64nvme-wasm.js';
 import { Crc64Checkpoints, planRange, rangeCrc, validCheckpoints, wholeCrc } from '../../src/util/crc-checkpoints.js';
-import { BATCH_SIZE, HashPool } from '../../src/util/hash-pool.js';
+import { HashPool } from '../../src/util/hash-pool.js';
 
 const MiB = 1 << 20;
 
@@ -111,21 +111,35 @@ describe('HashPool', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('hashes a streamed body in two lanes exactly as the main thread does', async () => {
+  it('hashes a file as it is written, in two lanes, exactly as the main thread does', async () => {
     assert.equal(await pool.whenReady(), true);
     const data = randomBytes(5 * MiB + 333);
-    const job = pool.stream(['MD5', 'CRC32', 'CRC64NVME'], true);
+    const path = join(dir, 'followed');
+    writeFileSync(path, '');
+    const job = pool.follow(path, ['MD5', 'CRC32', 'CRC64NVME'], true);
     assert.ok(job, 'the pool is running');
-    for (let i = 0; i < data.length; i += BATCH_SIZE) {
-      const b = job.batch();
-      const n = data.copy(b, 0, i, i + BATCH_SIZE);
-      await job.write(b, n);
+    assert.equal(job.lanes.length, 2);
+    for (let at = 0; at < data.length; at += 700_000) {
+      appendFileSync(path, data.subarray(at, at + 700_000));
+      job.grow(Math.min(data.length, at + 700_000));
+      await job.caughtUp();
     }
-    const r = await job.end();
+    const r = await job.end(data.length);
     assert.deepEqual(r.digests.MD5, createHash('md5').update(data).digest());
     assert.deepEqual(r.digests.CRC32, checksumRaw('CRC32', data));
     assert.deepEqual(r.digests.CRC64NVME, crc64nvme(data));
     assert.deepEqual(r.checkpoints, checkpointsOf(data, MiB));
+  });
+
+  it('ends a followed file only once its last bytes have landed', async () => {
+    const path = join(dir, 'late');
+    writeFileSync(path, 'abc');
+    const job = pool.follow(path, ['MD5'], false)!;
+    job.grow(3);
+    const ended = job.end(6);
+    appendFileSync(path, 'def');
+    job.grow(6);
+    assert.deepEqual((await ended).digests.MD5, createHash('md5').update('abcdef').digest());
   });
 
   it('hashes file ranges that a thread reads itself, and reports a missing file as ENOENT', async () => {
@@ -140,14 +154,17 @@ describe('HashPool', () => {
     await assert.rejects(pool.file([{ path: join(dir, 'gone'), start: 0, end: 1 }], ['MD5']), { code: 'ENOENT' });
   });
 
-  it('keeps serving after an aborted job', async () => {
-    const job = pool.stream(['MD5'], false)!;
-    await job.write(job.batch(), 10);
+  it('keeps serving after an aborted job, and reports a followed file that is gone', async () => {
+    const path = join(dir, 'dropped');
+    writeFileSync(path, Buffer.alloc(100, 7));
+    const job = pool.follow(path, ['MD5'], false)!;
+    job.grow(10);
     job.abort();
-    const again = pool.stream(['MD5'], false)!;
-    const c = again.batch();
-    c.fill(7);
-    await again.write(c, 100);
-    assert.deepEqual((await again.end()).digests.MD5, createHash('md5').update(Buffer.alloc(100, 7)).digest());
+    await assert.rejects(job.end(100));
+    const again = pool.follow(path, ['MD5'], false)!;
+    again.grow(100);
+    assert.deepEqual((await again.end(100)).digests.MD5, createHash('md5').update(Buffer.alloc(100, 7)).digest());
+    const gone = pool.follow(join(dir, 'never'), ['MD5'], false)!;
+    await assert.rejects(gone.end(0), { code: 'ENOENT' });
   });
 });
