@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +9,8 @@ import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCo
 import { startServer, type RunningServer } from '../../src/index.js';
 import { client, liveServer, s3Error, testMeta, type TestMeta } from '../helpers.js';
 import { rawSocket, signRequest } from './raw-signed.js';
+import { kill9, spawnServer as spawnChild } from '../child-server.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 function blobFiles(dataDir: string): string[] {
@@ -18,34 +18,9 @@ function blobFiles(dataDir: string): string[] {
   return readdirSync(dir).flatMap((sub) => readdirSync(join(dir, sub)));
 }
 
-/** `tessera serve` as a child process on a free port, on the database of `meta` in PostgreSQL mode; resolves once it prints its endpoint. */
-async function spawnServer(dataDir: string, meta: TestMeta): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...meta.args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_JOB_INTERVAL_MS: '0' },
-  });
-  let out = '';
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        ok(m[1]);
-      }
-    });
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    child.once('exit', (code) => fail(new Error(`server exited ${code}: ${out}`)));
-  });
-  return { child, url };
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((ok) => child.once('exit', ok));
-  child.kill('SIGKILL');
-  await exited;
-}
+/** The child servers here log warnings only and run no background jobs (tests run the collector themselves). */
+const spawnServer = (dataDir: string, meta: TestMeta) =>
+  spawnChild(dataDir, meta, { args: ['--log-level', 'warn'], env: { TESSERA_JOB_INTERVAL_MS: '0' } });
 
 function sdk(url: string): S3Client {
   return new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'tessera-root', secretAccessKey: 'tessera-root-secret-key' } });

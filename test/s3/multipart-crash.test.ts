@@ -1,6 +1,5 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import {
 import { client, s3Error, testMeta, type TestMeta } from '../helpers.js';
 import { startServer, type RunningServer } from '../../src/index.js';
 import { DEFAULTS } from '../../src/config.js';
+import { kill9, spawnServer } from '../child-server.js';
 
 /**
  * A server killed with SIGKILL during UploadPart or CompleteMultipartUpload
@@ -38,31 +38,8 @@ async function newData(): Promise<{ dataDir: string; meta: TestMeta }> {
   return { dataDir, meta };
 }
 
-/** `tessera serve` in a child process (on the database of `meta` in PostgreSQL mode); resolves once it listens. */
-async function serve(dataDir: string, meta: TestMeta): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--min-part-size', String(MIN), '--log-level', 'error', ...meta.args], {
-    cwd: join(import.meta.dirname, '../..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) ok(m[1]);
-    });
-    child.once('exit', (code) => fail(new Error(`server exited with ${code}: ${out}`)));
-  });
-  child.stdout!.resume();
-  return { child, url };
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((ok) => child.once('exit', ok));
-  child.kill('SIGKILL');
-  await exited;
-}
+/** `tessera serve` in a child process with a small minimum part size. */
+const serve = (dataDir: string, meta: TestMeta) => spawnServer(dataDir, meta, { args: ['--min-part-size', String(MIN), '--log-level', 'error'] });
 
 /** A client of the child server, which runs with the default root credentials. */
 function clientFor(url: string): S3Client {
