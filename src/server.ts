@@ -18,6 +18,7 @@ import { startJobs, type JobRunner } from './jobs/index.js';
 import { ServerKeys } from './crypto/keys.js';
 import { registerLifecycleJob } from './api/lifecycle.js';
 import { SqliteMetaStore } from './meta/sqlite/store.js';
+import { lockDataDir, type DataDirLock } from './meta/sqlite/lock.js';
 import { PostgresMetaStore } from './meta/postgres/store.js';
 import type { MetaStore } from './meta/types.js';
 import { withBucketCache } from './meta/bucket-cache.js';
@@ -59,25 +60,38 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   config.dataDir = resolve(temporary ? mkdtempSync(join(tmpdir(), 'tessera-')) : config.dataDir);
   mkdirSync(config.dataDir, { recursive: true });
   const log = logger ?? pino({ level: config.logLevel });
-  let sseKeys: ServerKeys;
-  try {
-    // A configured master key file is read now: a missing or bad one fails the start before anything opens.
-    sseKeys = new ServerKeys(config.dataDir, log, config.masterKeyFile);
-  } catch (e) {
+  config.meta = typeof givenMeta === 'object' ? givenMeta.kind : givenMeta ?? config.meta;
+  let lock: DataDirLock | undefined;
+  /** Undoes the start: a failed start or a close leaves no lock and no temporary directory. */
+  const abandon = () => {
+    lock?.release();
     if (temporary) rmSync(config.dataDir, { recursive: true, force: true });
+  };
+  const secure = Boolean(config.tlsCert && config.tlsKey);
+  let server: Server;
+  let sseKeys: ServerKeys;
+  let store: MetaStore;
+  try {
+    // The TLS and master key files are read now: a missing or bad one fails the start before anything opens.
+    server = secure ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }) : createHttpServer();
+    // SQLite mode: one server per data directory, held before anything in it is opened (meta/sqlite/lock.ts).
+    if (config.meta === 'sqlite') lock = lockDataDir(config.dataDir);
+    sseKeys = new ServerKeys(config.dataDir, log, config.masterKeyFile);
+    store = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
+      ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.warn({ error: err.message }, 'postgres connection lost; the pool opens a new one') })
+      : new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
+  } catch (e) {
+    abandon();
     throw e;
   }
-  config.meta = typeof givenMeta === 'object' ? givenMeta.kind : givenMeta ?? config.meta;
-  const store = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
-    ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.warn({ error: err.message }, 'postgres connection lost; the pool opens a new one') })
-    : new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
   // Bucket rows are cached: at most 1 s old, dropped at once by this server's own changes (meta/bucket-cache.ts).
   const meta = withBucketCache(store);
-  const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'));
+  // Blobs being written renew their modification time four times per grace period, so no reaper takes them for orphans.
+  const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'), { heartbeatMs: Math.min(15_000, Math.max(50, config.blobGraceMs / 4)) });
   const accounts = await openAccounts(config, meta, log).catch(async (e) => {
     await meta.close();
     await blobs.close();
-    if (temporary) rmSync(config.dataDir, { recursive: true, force: true });
+    abandon();
     throw e;
   });
   const jobs = startJobs(meta, blobs, config, log);
@@ -88,26 +102,39 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys, metrics, hashPool };
   registerLifecycleJob(deps);
 
-  const secure = Boolean(config.tlsCert && config.tlsKey);
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const answer = req.url?.startsWith(OPS_PREFIX) ? answerOps(req, res, meta, metrics) : dispatch(deps, req, res, secure);
     answer.catch((err) => {
       log.error({ err }, 'dispatch failed');
       res.destroy();
     });
-  };
-  const server: Server = secure
-    ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }, handler)
-    : createHttpServer(handler);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 60_000;
   server.requestTimeout = 0;
   server.timeout = config.requestTimeoutMs;
   server.maxHeadersCount = 500;
   answerClientErrors(server, log);
+  const stop = async () => {
+    try {
+      jobs.stop();
+      await new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      });
+      await hashPool.close();
+      await meta.close();
+      await blobs.close();
+    } finally {
+      abandon();
+    }
+  };
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(config.port, config.host, () => ok());
+  }).catch(async (e) => {
+    await stop();
+    throw e;
   });
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -120,15 +147,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     async close() {
       if (closed) return;
       closed = true;
-      jobs.stop();
-      await new Promise<void>((ok) => {
-        server.close(() => ok());
-        server.closeAllConnections();
-      });
-      await hashPool.close();
-      await meta.close();
-      await blobs.close();
-      if (temporary) rmSync(config.dataDir, { recursive: true, force: true });
+      await stop();
     },
   };
 }
