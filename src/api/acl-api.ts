@@ -7,6 +7,7 @@ import { bucketAccess, checkAclAllowed, OWNERSHIPS, PAB_FLAGS, type BucketAccess
 import { readBody } from './body.js';
 import { metaOf } from './object-meta.js';
 import { checkVersionId, isVersioned, readableVersion } from './versions.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * Get/Put BucketAcl and ObjectAcl, OwnershipControls and PublicAccessBlock.
@@ -39,7 +40,7 @@ export const PutBucketAcl: Handler = async (ctx) => {
   const grants = await requestedGrants(ctx, a.owner.canonicalId, a.owner.canonicalId);
   if (!a.aclsEnabled) throw new S3Error('AccessControlListNotSupported');
   checkAclAllowed(a, grants);
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { acl: grants } });
+  await changeBucket(ctx, { config: { acl: grants } });
   return { status: 200 };
 };
 
@@ -108,13 +109,13 @@ export const PutBucketOwnershipControls: Handler = async (ctx) => {
   if (ownership === 'BucketOwnerEnforced' && a.grants.some((g) => !(g.grantee.type === 'CanonicalUser' && g.grantee.id === a.owner.canonicalId))) {
     throw new S3Error('InvalidBucketAclWithObjectOwnership');
   }
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { ownershipControls: ownership } });
+  await changeBucket(ctx, { config: { ownershipControls: ownership } });
   return { status: 200 };
 };
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketOwnershipControls.html */
 export const DeleteBucketOwnershipControls: Handler = async (ctx) => {
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { ownershipControls: undefined } });
+  await changeBucket(ctx, { config: { ownershipControls: undefined } });
   return { status: 204 };
 };
 
@@ -136,13 +137,13 @@ export const PutPublicAccessBlock: Handler = async (ctx) => {
     if (v !== undefined && v !== 'true' && v !== 'false') throw new S3Error('MalformedXML');
     pab[f] = v === 'true';
   }
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { publicAccessBlock: pab } });
+  await changeBucket(ctx, { config: { publicAccessBlock: pab } });
   return { status: 200 };
 };
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeletePublicAccessBlock.html */
 export const DeletePublicAccessBlock: Handler = async (ctx) => {
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { publicAccessBlock: undefined } });
+  await changeBucket(ctx, { config: { publicAccessBlock: undefined } });
   return { status: 204 };
 };
 

@@ -5,6 +5,7 @@ import { readBody } from './body.js';
 import { newBucketAccessConfig } from './acl-bucket.js';
 import { tagsFromXml, tagsXml, type Tags } from './tagging.js';
 import { isVersioned } from './versions.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * Bucket naming rules for general purpose buckets.
@@ -149,11 +150,11 @@ export const GetBucketTagging: Handler = async (ctx) => {
 
 export const PutBucketTagging: Handler = async (ctx) => {
   const tags = tagsFromXml(await readBody(ctx), 'bucket');
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { tagging: tags } });
+  await changeBucket(ctx, { config: { tagging: tags } });
   return { status: 204 };
 };
 
 export const DeleteBucketTagging: Handler = async (ctx) => {
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { tagging: undefined } });
+  await changeBucket(ctx, { config: { tagging: undefined } });
   return { status: 204 };
 };

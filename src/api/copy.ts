@@ -19,6 +19,7 @@ import { customerKeyOf, partSse, sseEtag, sseHeaders, sseOf, writeSse, type SseM
 import { copyExtents, copyObjectSse, copySourceKeys, hidesMd5 } from './sse-copy.js';
 import { isVersioned, writeTarget } from './versions.js';
 import { checkCopyAcl } from './acl-bucket.js';
+import { commitWritten } from './ingest.js';
 
 /**
  * UploadPartCopy and CopyObject. Both are zero-copy: the new part or version
@@ -259,16 +260,11 @@ async function copyObject(ctx: RequestContext, req: CopyObjectRequest, s: Resolv
   const copied = await copyExtents(ctx, s.v.manifest, keys, dest);
   const { versionId, mode } = writeTarget(req.bucket);
   const lastModified = Date.now();
-  try {
-    await ctx.deps.meta.putVersion({
-      bucket: req.bucket.name, key: req.key, versionId, mode, newBlobs: copied.newBlobs,
-      version: { deleteMarker: false, size: s.v.size, etag: md5, lastModified, manifest: copied.manifest, meta },
-      check: (current) => checkWriteConditions(req.conditions, req.key, current),
-    });
-  } catch (e) {
-    await copied.discard();
-    throw e;
-  }
+  await commitWritten(copied, () => ctx.deps.meta.putVersion({
+    bucket: req.bucket.name, bucketId: req.bucket.id, key: req.key, versionId, mode, newBlobs: copied.newBlobs,
+    version: { deleteMarker: false, size: s.v.size, etag: md5, lastModified, manifest: copied.manifest, meta },
+    check: (current) => checkWriteConditions(req.conditions, req.key, current),
+  }));
   ctx.deps.jobs.collectSoon();
   const headers: Record<string, string> = { ...copySourceVersionHeader(s), ...requestCharged(ctx, req.bucket, s.bucket) };
   Object.assign(headers, sseHeaders(ctx, dest?.meta, dest?.customer, { context: true }));

@@ -6,6 +6,7 @@ import { parseXml, xmlDocument } from '../http/xml.js';
 import type { BucketRow } from '../meta/types.js';
 import { readBody } from './body.js';
 import { globMatch } from './policy-eval.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * Cross-origin resource sharing: a bucket's CORS rules (PutBucketCors and
@@ -151,7 +152,7 @@ export const PreflightRequest: Handler = async (ctx) => {
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html */
 export const PutBucketCors: Handler = async (ctx) => {
   const rules = corsFromXml(await readBody(ctx, 64 * 1024));
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { cors: rules } });
+  await changeBucket(ctx, { config: { cors: rules } });
   return { status: 200 };
 };
 
@@ -164,6 +165,6 @@ export const GetBucketCors: Handler = async (ctx) => {
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html */
 export const DeleteBucketCors: Handler = async (ctx) => {
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { cors: undefined } });
+  await changeBucket(ctx, { config: { cors: undefined } });
   return { status: 204 };
 };

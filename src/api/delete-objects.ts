@@ -2,6 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from '../errors.js';
 import { type Handler, type RequestContext } from '../http/context.js';
 import { xmlDocument, type XmlObject } from '../http/xml.js';
+import { s3ErrorOf } from '../http/respond.js';
 import { checksumBase64, checksumHeader } from '../util/checksum.js';
 import { readBody } from './body.js';
 import { checksumRequest } from './ingest.js';
@@ -107,7 +108,7 @@ async function deleteEntry(ctx: RequestContext, o: ObjectIdentifier): Promise<{ 
     const marker = h['x-amz-delete-marker'] === 'true';
     return { deleted: { Key: o.key, VersionId: o.versionId, DeleteMarker: marker || undefined, DeleteMarkerVersionId: marker ? String(h['x-amz-version-id']) : undefined } };
   } catch (e) {
-    let err = e instanceof S3Error ? e : undefined;
+    let err = s3ErrorOf(e);
     if (!err) {
       ctx.deps.log.error({ err: e, key: o.key, requestId: ctx.requestId }, 'DeleteObjects: key failed');
       err = new S3Error('InternalError');

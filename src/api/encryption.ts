@@ -3,6 +3,7 @@ import { bucketOf, type Handler } from '../http/context.js';
 import { asArray, parseXml, xmlDocument } from '../http/xml.js';
 import { readBody } from './body.js';
 import type { BucketEncryption } from './sse.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * Bucket default encryption: PutBucketEncryption, GetBucketEncryption and
@@ -42,7 +43,7 @@ function parseRule(text: string): BucketEncryption {
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketEncryption.html */
 export const PutBucketEncryption: Handler = async (ctx) => {
   const rule = parseRule(await readBody(ctx));
-  await ctx.deps.meta.updateBucket(bucketOf(ctx).name, { config: { encryption: rule } });
+  await changeBucket(ctx, { config: { encryption: rule } });
   return { status: 200 };
 };
 
@@ -62,6 +63,6 @@ export const GetBucketEncryption: Handler = async (ctx) => {
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketEncryption.html */
 export const DeleteBucketEncryption: Handler = async (ctx) => {
-  await ctx.deps.meta.updateBucket(bucketOf(ctx).name, { config: { encryption: undefined } });
+  await changeBucket(ctx, { config: { encryption: undefined } });
   return { status: 204 };
 };

@@ -26,7 +26,33 @@ export interface Ingested {
   extra?: { algorithm: ChecksumAlgorithm; value: string };
   /** Undoes the write when the metadata commit fails. */
   discard(): Promise<void>;
+  /** The metadata commit succeeded or the blob was discarded: the blob store stops keeping the reaper off it. */
+  release(): void;
 }
+
+/** Blobs written for a request, not yet referenced by committed metadata. */
+export interface Written {
+  discard(): Promise<void>;
+  release(): void;
+}
+
+/**
+ * Runs the metadata commit that references freshly written blobs: if it
+ * fails they are removed; either way the blob store stops protecting them
+ * from the reaper, which it did from their creation until now.
+ */
+export async function commitWritten<T>(written: Written, commit: () => Promise<T>): Promise<T> {
+  try {
+    return await commit();
+  } catch (e) {
+    await written.discard();
+    throw e;
+  } finally {
+    written.release();
+  }
+}
+
+const nothingToRelease = () => {};
 
 /** Which flexible checksum a request carries: a value in a header, or an algorithm whose value trails the body. */
 export interface ChecksumRequest {
@@ -217,16 +243,24 @@ async function store(ctx: RequestContext, body: Readable, declared: number | und
     if (!out) {
       const id = 'i' + randomBytes(15).toString('hex');
       const data = Buffer.concat(small, size);
-      if (kek && size) return { size, md5: digest, ...sealInline(id, data, kek), checksum: check, extra, discard: async () => {} };
+      const nothing = { discard: async () => {}, release: nothingToRelease };
+      if (kek && size) return { size, md5: digest, ...sealInline(id, data, kek), checksum: check, extra, ...nothing };
       const blob: NewBlob = { id, size, md5: digest.toString('hex'), inline: data };
-      return { size, md5: digest, manifest: size ? [{ blob: id, off: 0, len: size }] : [], newBlobs: size ? [blob] : [], checksum: check, extra, discard: async () => {} };
+      return { size, md5: digest, manifest: size ? [{ blob: id, off: 0, len: size }] : [], newBlobs: size ? [blob] : [], checksum: check, extra, ...nothing };
     }
     const w = out.writer;
-    if (w instanceof EncryptingBlobWriter) return { size, md5: digest, ...w.sealed(), checksum: check, extra, discard: () => ctx.deps.blobs.remove(w.id) };
+    const file = {
+      discard: async () => {
+        await ctx.deps.blobs.remove(w.id);
+        w.release();
+      },
+      release: () => w.release(),
+    };
+    if (w instanceof EncryptingBlobWriter) return { size, md5: digest, ...w.sealed(), checksum: check, extra, ...file };
     return {
       size, md5: digest, manifest: [{ blob: w.id, off: 0, len: size }],
       newBlobs: [{ id: w.id, size, md5: digest.toString('hex'), crc64nvme: hashed.checkpoints }],
-      checksum: check, extra, discard: () => ctx.deps.blobs.remove(w.id),
+      checksum: check, extra, ...file,
     };
   } catch (e) {
     await out?.abort();

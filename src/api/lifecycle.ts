@@ -2,6 +2,7 @@ import { S3Error } from '../errors.js';
 import { bucketOf, header, type Deps, type Handler } from '../http/context.js';
 import { asArray, parseXml, xmlDocument, type XmlObject } from '../http/xml.js';
 import { readBody } from './body.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * Bucket lifecycle configuration. Rules are validated as AWS validates them
@@ -118,7 +119,7 @@ export const PutBucketLifecycleConfiguration: Handler = async (ctx) => {
   if (text.trim() === '') throw new S3Error('MissingRequestBodyError');
   const rules = parseLifecycle(text);
   const lifecycle: StoredLifecycle = { rules, transitionDefaultMinimumObjectSize: minSize };
-  await ctx.deps.meta.updateBucket(bucket.name, { config: { lifecycle } });
+  await changeBucket(ctx, { config: { lifecycle } });
   return { status: 200, headers: { 'x-amz-transition-default-minimum-object-size': minSize } };
 };
 
@@ -137,7 +138,7 @@ export const GetBucketLifecycleConfiguration: Handler = async (ctx) => {
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketLifecycle.html */
 export const DeleteBucketLifecycleConfiguration: Handler = async (ctx) => {
-  await ctx.deps.meta.updateBucket(bucketOf(ctx).name, { config: { lifecycle: undefined } });
+  await changeBucket(ctx, { config: { lifecycle: undefined } });
   return { status: 204 };
 };
 

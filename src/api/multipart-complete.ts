@@ -249,7 +249,7 @@ async function complete(ctx: RequestContext, bucket: BucketRow, plan: Plan, fing
   let result: CompleteResult | undefined;
   try {
     version = await ctx.deps.meta.completeUpload({
-      uploadId: plan.uploadId, bucket: bucket.name, key: plan.key, versionId, mode, fingerprint,
+      uploadId: plan.uploadId, bucket: bucket.name, bucketId: bucket.id, key: plan.key, versionId, mode, fingerprint,
       // The store records the answer after build() ran in the same transaction: read it lazily.
       get result() {
         return result as unknown as Record<string, unknown>;

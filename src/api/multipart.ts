@@ -4,7 +4,7 @@ import { bucketOf, type Handler, type Headers, type RequestContext } from '../ht
 import { xmlDocument } from '../http/xml.js';
 import type { NewBlob, PartRow, UploadRow } from '../meta/types.js';
 import { checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksum.js';
-import { checksumRequest, ingest, type ChecksumRequest } from './ingest.js';
+import { checksumRequest, commitWritten, ingest, type ChecksumRequest, type Written } from './ingest.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from './object-meta.js';
 import { tagsFromHeader } from './tagging.js';
 import { partSse, sseEtag, sseHeaders, writeSse } from './sse.js';
@@ -97,14 +97,9 @@ function uploadStillThere(uploadId: string) {
  * it are removed when the commit fails, and a replaced part's are collected soon.
  */
 export async function commitPart(
-  ctx: RequestContext, part: PartRow, written: { newBlobs: NewBlob[]; discard(): Promise<void> },
+  ctx: RequestContext, part: PartRow, written: Written & { newBlobs: NewBlob[] },
 ): Promise<void> {
-  try {
-    await ctx.deps.meta.putPart({ part, newBlobs: written.newBlobs, check: uploadStillThere(part.uploadId) });
-  } catch (e) {
-    await written.discard();
-    throw e;
-  }
+  await commitWritten(written, () => ctx.deps.meta.putPart({ part, newBlobs: written.newBlobs, check: uploadStillThere(part.uploadId) }));
   ctx.deps.jobs.collectSoon();
 }
 
@@ -159,7 +154,7 @@ export const CreateMultipartUpload: Handler = async (ctx) => {
   const current = await ctx.deps.meta.getVersion(bucket.name, ctx.key!);
   const meta: UploadMeta = { object, ...settings, initiator: ctx.principal?.accountId, keySeq: current?.seq ?? 0 };
   const uploadId = newUploadId();
-  await ctx.deps.meta.createUpload({ uploadId, bucket: bucket.name, key: ctx.key!, initiated: Date.now(), meta });
+  await ctx.deps.meta.createUpload({ uploadId, bucket: bucket.name, key: ctx.key!, initiated: Date.now(), meta }, bucket.id);
   const body = xmlDocument('InitiateMultipartUploadResult', { Bucket: bucket.name, Key: ctx.key, UploadId: uploadId });
   const encryption = sse ? sseHeaders(ctx, sse.meta, sse.customer, { context: true }) : {};
   return { status: 200, headers: { 'content-type': 'application/xml', ...uploadChecksumHeaders(meta), ...encryption }, body };

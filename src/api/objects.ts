@@ -2,7 +2,7 @@ import { S3Error } from '../errors.js';
 import { bucketOf, type Handler, type Headers, type RequestContext } from '../http/context.js';
 import type { VersionRow } from '../meta/types.js';
 import { checkReadConditions, checkWriteConditions, writeConditions } from './conditions.js';
-import { checksumRequest, ingest, MAX_OBJECT_SIZE } from './ingest.js';
+import { checksumRequest, commitWritten, ingest, MAX_OBJECT_SIZE } from './ingest.js';
 import { ARCHIVE_CLASSES, isRestored, metaFromRequest, metaOf, objectHeaders, quoteEtag, type StoredMeta } from './object-meta.js';
 import { parseGetRange, type ByteRange } from './range.js';
 import { isInline, readManifest, sliceManifest } from './read.js';
@@ -33,18 +33,13 @@ export const PutObject: Handler = async (ctx) => {
   if (body.checksum) meta.checksum = { algorithm: body.checksum.algorithm, type: 'FULL_OBJECT', value: body.checksum.value };
   const { versionId, mode } = writeTarget(bucket);
   const etag = sse ? sseEtag(sse.meta, body.md5) : body.md5.toString('hex');
-  try {
-    await ctx.deps.meta.putVersion({
-      bucket: bucket.name, key, versionId, mode, newBlobs: body.newBlobs,
-      version: { deleteMarker: false, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta },
-      check(current) {
-        return checkWriteConditions(conditions, key, current);
-      },
-    });
-  } catch (e) {
-    await body.discard();
-    throw e;
-  }
+  await commitWritten(body, () => ctx.deps.meta.putVersion({
+    bucket: bucket.name, bucketId: bucket.id, key, versionId, mode, newBlobs: body.newBlobs,
+    version: { deleteMarker: false, size: body.size, etag, lastModified: Date.now(), manifest: body.manifest, meta },
+    check(current) {
+      return checkWriteConditions(conditions, key, current);
+    },
+  }));
   ctx.deps.jobs.collectSoon();
   const headers: Headers = { etag: quoteEtag(etag) };
   // A Suspended bucket writes the null version and, as AWS, does not say so.
@@ -182,7 +177,7 @@ export async function deleteOne(ctx: RequestContext, key: string, versionIdParam
   } else {
     const markerId = bucket.versioning === 'Enabled' ? newVersionId() : 'null';
     await ctx.deps.meta.putVersion({
-      bucket: bucket.name, key, versionId: markerId, mode: bucket.versioning === 'Enabled' ? 'append' : 'replace-null', newBlobs: [],
+      bucket: bucket.name, bucketId: bucket.id, key, versionId: markerId, mode: bucket.versioning === 'Enabled' ? 'append' : 'replace-null', newBlobs: [],
       version: { deleteMarker: true, size: 0, etag: '', lastModified: Date.now(), manifest: [], meta: { owner: ctx.principal?.accountId } },
     });
     headers['x-amz-version-id'] = markerId;

@@ -3,6 +3,7 @@ import { bucketOf, type Handler } from '../http/context.js';
 import { bucketAccess } from './acl-bucket.js';
 import { readBody } from './body.js';
 import { isPublicPolicy, parsePolicy } from './policy.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy. The document is
@@ -17,7 +18,7 @@ export const PutBucketPolicy: Handler = async (ctx) => {
   if (bucketAccess(ctx, bucket).pab.BlockPublicPolicy && isPublicPolicy(policy)) {
     throw new S3Error('AccessDenied', `User: ${ctx.principal ? `arn:aws:iam::${ctx.principal.accountId}:root` : 'anonymous'} is not authorized to perform: s3:PutBucketPolicy on resource: "arn:aws:s3:::${bucket.name}" because public policies are blocked by the BlockPublicPolicy block public access setting.`);
   }
-  await ctx.deps.meta.updateBucket(bucket.name, { config: { policy: text } });
+  await changeBucket(ctx, { config: { policy: text } });
   return { status: 204 };
 };
 
@@ -30,6 +31,6 @@ export const GetBucketPolicy: Handler = async (ctx) => {
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketPolicy.html */
 export const DeleteBucketPolicy: Handler = async (ctx) => {
-  await ctx.deps.meta.updateBucket(ctx.bucket!, { config: { policy: undefined } });
+  await changeBucket(ctx, { config: { policy: undefined } });
   return { status: 204 };
 };

@@ -3,6 +3,7 @@ import { bucketOf, header, type Handler, type RequestContext, type S3Response } 
 import { parseXml, xmlDocument } from '../http/xml.js';
 import type { BucketRow } from '../meta/types.js';
 import { readBody } from './body.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * Requester Pays: a bucket's `requestPayment` configuration
@@ -102,7 +103,7 @@ function parseConfiguration(text: string): Payer {
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketRequestPayment.html */
 export const PutBucketRequestPayment: Handler = async (ctx) => {
   const Payer = parseConfiguration(await readBody(ctx, 64 * 1024));
-  await ctx.deps.meta.updateBucket(bucketOf(ctx).name, { config: { requestPayment: { Payer } } });
+  await changeBucket(ctx, { config: { requestPayment: { Payer } } });
   return { status: 200 };
 };
 

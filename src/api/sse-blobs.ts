@@ -41,6 +41,10 @@ export class EncryptingBlobWriter implements BlobWriter {
     return this.inner.abort();
   }
 
+  release(): void {
+    this.inner.release();
+  }
+
   /** After commit: the blob's extent (plaintext terms, sealed data key) and its row. */
   sealed(): { manifest: Extent[]; newBlobs: NewBlob[] } {
     const size = this.enc.plainSize;

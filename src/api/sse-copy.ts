@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { BlobWriter } from '../blob/types.js';
 import type { RequestContext } from '../http/context.js';
 import type { Extent, NewBlob } from '../meta/types.js';
 import { rewrapDataKey } from '../crypto/envelope.js';
@@ -46,17 +47,23 @@ export interface CopiedExtents {
   newBlobs: NewBlob[];
   /** Removes blobs written for this copy when its metadata commit fails. */
   discard(): Promise<void>;
+  /** Once the commit is decided: the blob store stops keeping the reaper off those blobs. */
+  release(): void;
 }
 
 /** The destination's extents for copied source extents (see the module comment). */
 export async function copyExtents(ctx: RequestContext, extents: Extent[], keys: SseReadKeys, dest: WriteSse | undefined): Promise<CopiedExtents> {
-  if (!dest && !extents.some((e) => e.dk)) return { manifest: extents, newBlobs: [], discard: async () => {} };
+  if (!dest && !extents.some((e) => e.dk)) return { manifest: extents, newBlobs: [], discard: async () => {}, release: () => {} };
   const to = dest?.kek ?? ctx.deps.sseKeys.masterKek();
   const manifest: Extent[] = [];
   const newBlobs: NewBlob[] = [];
-  const files: string[] = [];
+  const files: BlobWriter[] = [];
+  const release = () => {
+    for (const w of files) w.release();
+  };
   const discard = async () => {
-    for (const id of files) await ctx.deps.blobs.remove(id);
+    for (const w of files) await ctx.deps.blobs.remove(w.id);
+    release();
   };
   try {
     for (const e of extents) {
@@ -67,7 +74,7 @@ export async function copyExtents(ctx: RequestContext, extents: Extent[], keys: 
         manifest.push(e);
       } else {
         const fresh = await encryptExtent(ctx, e, dest);
-        if (!fresh.newBlobs[0].inline) files.push(fresh.newBlobs[0].id);
+        if (fresh.writer) files.push(fresh.writer);
         manifest.push(...fresh.manifest);
         newBlobs.push(...fresh.newBlobs);
       }
@@ -76,11 +83,11 @@ export async function copyExtents(ctx: RequestContext, extents: Extent[], keys: 
     await discard();
     throw err;
   }
-  return { manifest, newBlobs, discard };
+  return { manifest, newBlobs, discard, release };
 }
 
-/** A plaintext extent written again as a new encrypted blob (inline when small). */
-async function encryptExtent(ctx: RequestContext, e: Extent, dest: WriteSse): Promise<{ manifest: Extent[]; newBlobs: NewBlob[] }> {
+/** A plaintext extent written again as a new encrypted blob (inline when small; else with its writer, to release). */
+async function encryptExtent(ctx: RequestContext, e: Extent, dest: WriteSse): Promise<{ manifest: Extent[]; newBlobs: NewBlob[]; writer?: BlobWriter }> {
   const { deps } = ctx;
   const body = readManifest(deps, [e], 0, e.len);
   if (e.len <= deps.config.inlineThreshold) {
@@ -96,5 +103,5 @@ async function encryptExtent(ctx: RequestContext, e: Extent, dest: WriteSse): Pr
     await w.abort();
     throw err;
   }
-  return w.sealed();
+  return { ...w.sealed(), writer: w };
 }

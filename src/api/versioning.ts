@@ -3,6 +3,7 @@ import { bucketOf, type Handler } from '../http/context.js';
 import { parseXml, xmlDocument } from '../http/xml.js';
 import type { VersioningState } from '../meta/types.js';
 import { readBody } from './body.js';
+import { changeBucket } from './bucket-change.js';
 
 /**
  * A bucket's versioning state: never set (''), Enabled or Suspended. Once set
@@ -32,7 +33,7 @@ export const PutBucketVersioning: Handler = async (ctx) => {
   if (mfa === 'Enabled' || ctx.headers['x-amz-mfa'] !== undefined) {
     throw new S3Error('NotImplemented', 'MFA delete is not implemented by Tessera', { Header: 'x-amz-mfa' });
   }
-  if (status !== undefined) await ctx.deps.meta.updateBucket(bucket.name, { versioning: status as VersioningState });
+  if (status !== undefined) await changeBucket(ctx, { versioning: status as VersioningState });
   return { status: 200 };
 };
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
-import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from './types.js';
@@ -16,11 +16,50 @@ const SYNC_EVERY = 64 << 20;
  * torn object. `commit()` fdatasyncs the file and fsyncs its directory before
  * the caller commits metadata. Long writes are synced in the background every
  * 64 MiB so the final sync has little left to flush.
+ *
+ * A blob being written is kept from the reaper (jobs/collector.ts) from
+ * `create()` until its writer is released (its manifest committed, or the
+ * blob discarded), however slowly its bytes arrive:
+ * - in this process, `writing(id)` is true, and the reaper skips it;
+ * - for other processes sharing the directory (gateways over one mount), its
+ *   modification time is renewed every `heartbeatMs` (well inside the
+ *   reaper's grace period), so it never looks old to any reaper.
+ * Should a reaper remove it anyway (a process stalled past the grace period),
+ * the metadata store refuses to register the id (the reaper's tombstone), and
+ * `commit()` fails if the file is gone or short: an error, never a lost write.
  */
 export class FsBlobStore implements BlobStore {
-  constructor(private readonly dir: string) {
+  /** Blobs being written: id -> file path. */
+  private readonly live = new Map<string, string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly heartbeatMs: number;
+
+  constructor(private readonly dir: string, opts: { heartbeatMs?: number } = {}) {
+    this.heartbeatMs = opts.heartbeatMs ?? 15_000;
     mkdirSync(dir, { recursive: true });
     for (let i = 0; i < 256; i++) mkdirSync(join(dir, i.toString(16).padStart(2, '0')), { recursive: true });
+  }
+
+  writing(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  private hold(id: string, path: string): () => void {
+    this.live.set(id, path);
+    this.heartbeat ??= setInterval(() => this.renew(), this.heartbeatMs).unref();
+    return () => {
+      this.live.delete(id);
+      if (this.live.size === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = undefined;
+      }
+    };
+  }
+
+  /** Renews the modification time of every blob being written (a file already gone stays gone). */
+  private renew(): void {
+    const now = new Date();
+    for (const path of this.live.values()) utimes(path, now, now).catch(() => undefined);
   }
 
   filePath(id: string): string {
@@ -35,8 +74,13 @@ export class FsBlobStore implements BlobStore {
   async create(): Promise<BlobWriter> {
     const id = 'f' + randomBytes(15).toString('hex');
     const path = this.path(id);
-    const fh = await open(path, 'wx');
-    return new FsBlobWriter(id, path, join(this.dir, id.slice(1, 3)), fh);
+    const release = this.hold(id, path);
+    try {
+      return new FsBlobWriter(id, path, join(this.dir, id.slice(1, 3)), await open(path, 'wx'), release);
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
 
   read(id: string, start: number, end: number): Readable {
@@ -61,7 +105,10 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
 }
 
 class FsBlobWriter implements BlobWriter {
@@ -76,7 +123,10 @@ class FsBlobWriter implements BlobWriter {
   private sinceSync = 0;
   private failed: unknown;
 
-  constructor(readonly id: string, private readonly path: string, private readonly dir: string, private readonly fh: FileHandle) {}
+  constructor(
+    readonly id: string, private readonly path: string, private readonly dir: string, private readonly fh: FileHandle,
+    readonly release: () => void,
+  ) {}
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failed) throw this.failed;
@@ -128,12 +178,18 @@ class FsBlobWriter implements BlobWriter {
     await this.syncing;
     if (this.failed) throw this.failed;
     await this.fh.datasync();
+    const held = await this.fh.stat();
     await this.fh.close();
     const d = await open(this.dir, 'r');
     try {
       await d.sync();
     } finally {
       await d.close();
+    }
+    // The file must still be this blob, whole, at its name: were it removed meanwhile, the bytes written are lost.
+    const named = await stat(this.path).catch(() => undefined);
+    if (held.nlink === 0 || held.size !== this.written || named?.ino !== held.ino || named.size !== this.written) {
+      throw new Error(`blob ${this.id} vanished or was cut short before its commit (${named ? named.size : 'no file'}, ${this.written} bytes written)`);
     }
     return this.written;
   }
@@ -143,5 +199,6 @@ class FsBlobWriter implements BlobWriter {
     await this.syncing.catch(() => undefined);
     await this.fh.close().catch(() => undefined);
     await unlink(this.path).catch(() => undefined);
+    this.release();
   }
 }

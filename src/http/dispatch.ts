@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { S3Error, isS3Error } from '../errors.js';
+import { S3Error } from '../errors.js';
 import type { AuthResult, DecodedBody } from '../auth/index.js';
 import type { Deps, RequestContext, S3Response } from './context.js';
 import { address, route, type Target } from './router.js';
-import { errorResponse, send } from './respond.js';
+import { errorResponse, s3ErrorOf, send } from './respond.js';
 import { newRequestIds } from './request-id.js';
 import { HANDLERS } from '../api/index.js';
 import { authorize } from '../api/access.js';
@@ -129,7 +129,8 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
 }
 
 export function toErrorResponse(deps: Deps, e: unknown, resource: string, requestId: string, hostId: string, head: boolean, op: string): S3Response {
-  if (isS3Error(e)) return errorResponse(e, resource, requestId, hostId, head);
+  const known = s3ErrorOf(e);
+  if (known) return errorResponse(known, resource, requestId, hostId, head);
   deps.log.error({ err: e, op, requestId }, 'internal error');
   return errorResponse(new S3Error('InternalError'), resource, requestId, hostId, head);
 }

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { Headers, RequestContext, S3Response } from './context.js';
-import { errorXml } from './respond.js';
+import { errorXml, s3ErrorOf } from './respond.js';
 
 /** How often a long-running answer sends a space to keep the connection open. */
 const TICK_MS = 1000;
@@ -35,8 +35,9 @@ export async function longRunning(ctx: RequestContext, work: Promise<{ headers?:
     if ('r' in out) {
       text = out.r.xml;
     } else {
-      const err = out.e instanceof S3Error ? out.e : new S3Error('InternalError');
-      if (!(out.e instanceof S3Error)) ctx.deps.log.error({ err: out.e, op: ctx.op, requestId: ctx.requestId }, 'internal error');
+      const known = s3ErrorOf(out.e);
+      const err = known ?? new S3Error('InternalError');
+      if (!known) ctx.deps.log.error({ err: out.e, op: ctx.op, requestId: ctx.requestId }, 'internal error');
       text = errorXml(err, ctx.resource, ctx.requestId, ctx.hostId);
     }
     body.end(text.replace(/^<\?xml[^>]*\?>\n?/, ''));

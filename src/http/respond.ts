@@ -1,11 +1,23 @@
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { S3Error, type ErrorFields } from '../errors.js';
+import { S3Error, isS3Error, type ErrorFields } from '../errors.js';
+import { BucketGone } from '../meta/types.js';
 import type { Headers, S3Response } from './context.js';
 import { escapeXml } from './xml.js';
 
 /** The `<Error>` document: Code, Message, the error's own fields, Resource, RequestId, HostId. */
+/**
+ * The S3 error a failure is, or undefined when it is an internal one: the
+ * store's typed failures that mean something to the client become their S3
+ * error here, once (a write into a bucket that went while it ran: NoSuchBucket).
+ */
+export function s3ErrorOf(e: unknown): S3Error | undefined {
+  if (isS3Error(e)) return e;
+  if (e instanceof BucketGone) return new S3Error('NoSuchBucket', undefined, { BucketName: e.bucket });
+  return undefined;
+}
+
 export function errorXml(err: S3Error, resource: string | undefined, requestId: string, hostId: string): string {
   const fields: ErrorFields = { ...err.fields };
   const parts = [`<Code>${err.code}</Code>`, `<Message>${escapeXml(err.message)}</Message>`];

@@ -1,4 +1,4 @@
-import type { BucketRow, MetaStore } from './types.js';
+import type { BucketRow, MetaStore, NewBucketRow } from './types.js';
 
 /** How long a cached bucket row is trusted at most (ms). */
 export const BUCKET_CACHE_MS = 1000;
@@ -87,8 +87,9 @@ export function withBucketCache(meta: MetaStore, maxAgeMs = BUCKET_CACHE_MS): Me
   const cache = new BucketCache(meta, maxAgeMs);
   const own: Partial<Record<keyof MetaStore, unknown>> = {
     getBucket: (name: string) => cache.get(name),
-    createBucket: (row: BucketRow) => cache.change(row.name, () => meta.createBucket(row)),
-    updateBucket: (name: string, patch: Parameters<MetaStore['updateBucket']>[1]) => cache.change(name, () => meta.updateBucket(name, patch)),
+    createBucket: (row: NewBucketRow) => cache.change(row.name, () => meta.createBucket(row)),
+    updateBucket: (name: string, patch: Parameters<MetaStore['updateBucket']>[1], bucketId?: string) =>
+      cache.change(name, () => meta.updateBucket(name, patch, bucketId)),
     deleteBucket: (name: string) => cache.change(name, () => meta.deleteBucket(name)),
   };
   // Methods of `meta` bound once each (and again if one is replaced, as a test may do to count calls).

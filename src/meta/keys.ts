@@ -1,7 +1,14 @@
 /**
  * Key-order helpers shared by the stores and the listing code. S3 orders keys
  * by their UTF-8 bytes, which is the order of their Unicode code points.
+ * And the one maker of bucket ids, for both stores.
  */
+import { randomBytes } from 'node:crypto';
+
+/** A new bucket's identity (BucketRow.id): 96 random bits, never reused. */
+export function newBucketId(): string {
+  return randomBytes(12).toString('hex');
+}
 
 /**
  * The least string greater than every string that starts with `prefix`

@@ -59,6 +59,13 @@ export type VersioningState = '' | 'Enabled' | 'Suspended';
 
 export interface BucketRow {
   name: string;
+  /**
+   * The bucket's identity: random, given by the store when the bucket is
+   * created and never reused. A bucket deleted and created again under the
+   * same name (by anyone) is a new bucket with a new id, and a write
+   * authorized against the old one commits nowhere (`BucketGone`).
+   */
+  id: string;
   ownerId: string;
   createdAt: number;
   region: string;
@@ -85,6 +92,9 @@ export interface VersionRow {
   manifest: Extent[];
   meta: ObjectMeta;
 }
+
+/** A bucket to create: the store gives it its id unless one is named. */
+export type NewBucketRow = Omit<BucketRow, 'id'> & { id?: string };
 
 export type VersionInput = Omit<VersionRow, 'seq' | 'isLatest' | 'bucket' | 'key' | 'versionId'>;
 
@@ -136,6 +146,8 @@ export type WriteMode = 'append' | 'replace-null';
 
 export interface PutVersionArgs {
   bucket: string;
+  /** The id of the bucket the write was authorized against (see BucketGone); the bucket must exist in any case. */
+  bucketId?: string;
   key: string;
   versionId: string;
   mode: WriteMode;
@@ -155,6 +167,8 @@ export interface PutPartArgs {
 export interface CompleteArgs {
   uploadId: string;
   bucket: string;
+  /** As PutVersionArgs.bucketId. */
+  bucketId?: string;
   key: string;
   versionId: string;
   mode: WriteMode;
@@ -205,6 +219,17 @@ export interface AccountsSnapshot {
   keys: AccessKeyRow[];
 }
 
+/**
+ * Raised by a write into a bucket that is gone, or that is no longer the
+ * bucket the write was authorized against (deleted, perhaps created again):
+ * checked inside the write's transaction, so nothing of the write survives.
+ */
+export class BucketGone extends Error {
+  constructor(readonly bucket: string) {
+    super(`bucket ${bucket} is gone`);
+  }
+}
+
 /** Raised by a write whose referenced blob was collected meanwhile; the caller re-reads and retries. */
 export class BlobGone extends Error {
   constructor(readonly blob: string) {
@@ -216,13 +241,17 @@ export interface MetaStore {
   readonly kind: 'sqlite' | 'postgres';
   close(): Promise<void>;
 
-  createBucket(row: BucketRow): Promise<{ created: true } | { created: false; existing: BucketRow }>;
+  createBucket(row: NewBucketRow): Promise<{ created: true } | { created: false; existing: BucketRow }>;
   getBucket(name: string): Promise<BucketRow | undefined>;
   listBuckets(ownerId?: string): Promise<BucketRow[]>;
   /** Deletes the bucket when it holds no versions and no uploads. */
   deleteBucket(name: string): Promise<'deleted' | 'not-empty' | 'missing'>;
-  /** Sets (value !== undefined) or removes config entries; returns false if the bucket is missing. */
-  updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown | undefined> }): Promise<boolean>;
+  /**
+   * Sets (value !== undefined) or removes config entries; returns false if the
+   * bucket is missing. With `bucketId`, throws BucketGone instead when the
+   * bucket of that name is missing or is not that bucket.
+   */
+  updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown | undefined> }, bucketId?: string): Promise<boolean>;
 
   /** The latest version of a key (versionId undefined) or a given version. */
   getVersion(bucket: string, key: string, versionId?: string): Promise<VersionRow | undefined>;
@@ -233,7 +262,8 @@ export interface MetaStore {
   updateVersionMeta(bucket: string, key: string, versionId: string, patch: ObjectMeta): Promise<boolean>;
   listVersions(bucket: string, q: ListVersionsQuery): Promise<VersionRow[]>;
 
-  createUpload(row: UploadRow): Promise<void>;
+  /** Creates an upload in an existing bucket (with `bucketId`: in that bucket), else BucketGone. */
+  createUpload(row: UploadRow, bucketId?: string): Promise<void>;
   getUpload(uploadId: string): Promise<UploadRow | undefined>;
   listUploads(bucket: string, q: ListUploadsQuery): Promise<UploadRow[]>;
   putPart(args: PutPartArgs): Promise<{ replaced: PartRow | undefined }>;
@@ -251,6 +281,17 @@ export interface MetaStore {
   takeGarbage(before: number, limit: number): Promise<BlobRow[]>;
   /** Which of these blob ids are known to metadata. */
   knownBlobs(ids: string[]): Promise<Set<string>>;
+  /**
+   * The reaper's claim on blob files that look orphaned: in one transaction,
+   * each id that metadata does not know gets a tombstone row (refs -1) and is
+   * returned; the caller may then delete those files. A writer whose commit
+   * registers a tombstoned id fails with BlobGone, and a writer that commits
+   * first makes the id known, so it is not claimed: a claim and a commit of
+   * the same blob never both succeed, on any number of gateways.
+   */
+  claimOrphans(ids: string[], now: number): Promise<string[]>;
+  /** Forgets tombstones claimed before `before`; returns how many. */
+  pruneTombstones(before: number): Promise<number>;
   /** Uploads initiated before `before` whose key starts with `prefix`. */
   staleUploads(bucket: string, prefix: string, before: number): Promise<UploadRow[]>;
 

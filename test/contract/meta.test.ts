@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMetaStore } from '../../src/meta/sqlite/store.js';
 import { contractFactories as postgresFactories } from '../../src/meta/postgres/scratch.js';
-import { BlobGone, type MetaStore, type NewBlob, type VersionInput, type VersionRow } from '../../src/meta/types.js';
+import { BlobGone, BucketGone, type MetaStore, type NewBlob, type VersionInput, type VersionRow } from '../../src/meta/types.js';
 
 interface StoreFactory {
   name: string;
@@ -246,6 +246,72 @@ for (const factory of STORES) {
       await store.putVersion({ bucket: 'b', key: 'kb', versionId: 'null', mode: 'replace-null', newBlobs: [b1], version: version(b1) });
       const unknown = blob().id;
       assert.deepEqual([...(await store.knownBlobs([b1.id, unknown]))], [b1.id]);
+    });
+
+    it('a bucket gets an id of its own; one deleted and created again under the same name gets another', async () => {
+      await store.createBucket(bucketRow('id1'));
+      const first = (await store.getBucket('id1'))!;
+      assert.match(first.id, /^[0-9a-f]{24}$/);
+      assert.equal(await store.deleteBucket('id1'), 'deleted');
+      await store.createBucket(bucketRow('id1'));
+      assert.notEqual((await store.getBucket('id1'))!.id, first.id);
+    });
+
+    it('writes commit only into the bucket they name by id: a deleted or re-created bucket refuses them with BucketGone and keeps nothing', async () => {
+      await store.createBucket(bucketRow('g1'));
+      const old = (await store.getBucket('g1'))!;
+      await store.createUpload({ uploadId: 'u-g1', bucket: 'g1', key: 'k', initiated: Date.now(), meta: {} }, old.id);
+      assert.equal(await store.abortUpload('u-g1'), true);
+      assert.equal(await store.deleteBucket('g1'), 'deleted');
+      const b1 = blob();
+      const put = (bucketId?: string) => store.putVersion({ bucket: 'g1', bucketId, key: 'k', versionId: 'null', mode: 'replace-null', newBlobs: [b1], version: version(b1) });
+      // Gone: refused with or without an id, and with a check callback (the transactional path) too.
+      await assert.rejects(put(old.id), BucketGone);
+      await assert.rejects(put(undefined), BucketGone);
+      await assert.rejects(store.putVersion({ bucket: 'g1', bucketId: old.id, key: 'k', versionId: 'null', mode: 'replace-null', newBlobs: [], version: version(undefined), check: () => undefined }), BucketGone);
+      await assert.rejects(store.createUpload({ uploadId: 'u-g2', bucket: 'g1', key: 'k', initiated: Date.now(), meta: {} }, old.id), BucketGone);
+      await assert.rejects(store.updateBucket('g1', { config: { x: 1 } }, old.id), BucketGone);
+      // Re-created (by another owner): the old id still commits nothing; the new one does.
+      await store.createBucket({ ...bucketRow('g1'), ownerId: 'other' });
+      const fresh = (await store.getBucket('g1'))!;
+      await assert.rejects(put(old.id), BucketGone);
+      await assert.rejects(store.createUpload({ uploadId: 'u-g3', bucket: 'g1', key: 'k', initiated: Date.now(), meta: {} }, old.id), BucketGone);
+      await assert.rejects(store.updateBucket('g1', { config: { x: 1 } }, old.id), BucketGone);
+      assert.deepEqual((await store.getBucket('g1'))!.config, {});
+      assert.equal(await store.getVersion('g1', 'k'), undefined);
+      assert.equal(await store.getUpload('u-g3'), undefined);
+      assert.equal(await store.getBlob(b1.id), undefined);
+      await store.createUpload({ uploadId: 'u-g4', bucket: 'g1', key: 'k', initiated: Date.now(), meta: {} }, fresh.id);
+      await assert.rejects(store.completeUpload({
+        uploadId: 'u-g4', bucket: 'g1', bucketId: old.id, key: 'k', versionId: 'null', mode: 'replace-null', fingerprint: 'f', result: {},
+        build: () => version(undefined),
+      }), BucketGone);
+      assert.ok(await store.getUpload('u-g4'));
+      await put(fresh.id);
+      assert.equal((await store.getVersion('g1', 'k'))?.size, b1.size);
+    });
+
+    it('claimOrphans claims only ids metadata does not know; a claimed id can never be registered; tombstones are pruned by age', async () => {
+      const kept = blob();
+      await store.putVersion({ bucket: 'b', key: 'claim', versionId: 'null', mode: 'replace-null', newBlobs: [kept], version: version(kept) });
+      const orphan = blob();
+      const t0 = Date.now();
+      assert.deepEqual(await store.claimOrphans([kept.id, orphan.id], t0), [orphan.id]);
+      assert.deepEqual(await store.claimOrphans([orphan.id], t0), [], 'claimed once');
+      assert.ok((await store.knownBlobs([orphan.id])).has(orphan.id));
+      // A writer that wrote this blob and commits only now fails, in a version and in a part, and leaves nothing.
+      await assert.rejects(store.putVersion({ bucket: 'b', key: 'late', versionId: 'null', mode: 'replace-null', newBlobs: [orphan], version: version(orphan) }), BlobGone);
+      assert.equal(await store.getVersion('b', 'late'), undefined);
+      await store.createUpload({ uploadId: 'u-claim', bucket: 'b', key: 'late', initiated: Date.now(), meta: {} });
+      const part = { uploadId: 'u-claim', partNumber: 1, size: orphan.size, etag: 'p', lastModified: Date.now(), manifest: [{ blob: orphan.id, off: 0, len: orphan.size }], meta: {} };
+      await assert.rejects(store.putPart({ part, newBlobs: [orphan] }), BlobGone);
+      // Nor can a manifest reference it as an existing blob.
+      await assert.rejects(store.putVersion({ bucket: 'b', key: 'late', versionId: 'null', mode: 'replace-null', newBlobs: [], version: version(orphan) }), BlobGone);
+      assert.deepEqual(await store.takeGarbage(Date.now() + 1e9, 1000).then((g) => g.filter((x) => x.id === orphan.id)), [], 'a tombstone is not garbage');
+      assert.equal(await store.pruneTombstones(t0 - 1), 0);
+      assert.ok((await store.pruneTombstones(t0 + 1)) >= 1);
+      assert.equal((await store.knownBlobs([orphan.id])).size, 0);
+      await store.abortUpload('u-claim');
     });
 
     it('committed writes survive closing and reopening the store', async (t) => {

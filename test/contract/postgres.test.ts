@@ -13,7 +13,7 @@ import pg from 'pg';
 import { PostgresMetaStore } from '../../src/meta/postgres/store.js';
 import { MIGRATIONS } from '../../src/meta/postgres/schema.js';
 import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
-import { BlobGone, type MetaStore, type NewBlob, type PartRow, type VersionInput } from '../../src/meta/types.js';
+import { BlobGone, BucketGone, type MetaStore, type NewBlob, type PartRow, type VersionInput } from '../../src/meta/types.js';
 
 const unavailable = await postgresUnavailable();
 
@@ -158,6 +158,47 @@ describe('PostgreSQL store: two stores on one database', { skip: unavailable }, 
       if (put.status === 'rejected') assert.ok(put.reason instanceof BlobGone, String(put.reason));
       assert.equal(put.status === 'fulfilled', !collected, `round ${round}: exactly one of them has the blob`);
       assert.equal((await two.getBlob(b.id))?.refs, collected ? undefined : 1);
+    }
+  });
+
+  it('deleteBucket racing a write into it through the other store: either the write is in and the bucket stays, or the bucket goes and the write fails', async () => {
+    for (let round = 0; round < 16; round++) {
+      const name = `race${round}`;
+      await one.createBucket(bucketRow(name));
+      const { id } = (await one.getBucket(name))!;
+      const b = blob();
+      const [deleted, put] = await Promise.allSettled([
+        one.deleteBucket(name),
+        two.putVersion({ bucket: name, bucketId: id, key: 'k', versionId: 'null', mode: 'replace-null', newBlobs: [b], version: version([b]), check: () => undefined }),
+      ]);
+      assert.equal(deleted.status, 'fulfilled');
+      if (put.status === 'fulfilled') {
+        assert.equal(deleted.value, 'not-empty', `round ${round}`);
+        assert.ok(await one.getVersion(name, 'k'));
+      } else {
+        assert.ok(put.reason instanceof BucketGone, `round ${round}: ${put.reason}`);
+        assert.equal(deleted.value, 'deleted');
+        assert.equal(await two.getBlob(b.id), undefined);
+        // Re-created, the bucket is empty.
+        await two.createBucket(bucketRow(name));
+        assert.equal(await one.getVersion(name, 'k'), undefined);
+      }
+    }
+  });
+
+  it('claimOrphans racing a commit of the same new blob through the other store: exactly one of them wins', async () => {
+    for (let round = 0; round < 16; round++) {
+      const b = blob();
+      const [claimed, put] = await Promise.allSettled([
+        one.claimOrphans([b.id], Date.now()),
+        two.putVersion({ bucket: 'b', key: `claim-race${round}`, versionId: 'null', mode: 'replace-null', newBlobs: [b], version: version([b]) }),
+      ]);
+      assert.equal(claimed.status, 'fulfilled');
+      if (put.status === 'fulfilled') assert.deepEqual(claimed.value, [], `round ${round}`);
+      else {
+        assert.ok(put.reason instanceof BlobGone, `round ${round}: ${put.reason}`);
+        assert.deepEqual(claimed.value, [b.id]);
+      }
     }
   });
 

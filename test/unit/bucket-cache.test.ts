@@ -49,7 +49,7 @@ function fakeStore() {
 }
 
 const row = (name: string, versioning: BucketRow['versioning'] = ''): BucketRow =>
-  ({ name, ownerId: 'o', createdAt: 1, region: 'us-east-1', versioning, config: { cors: [{ AllowedOrigins: ['*'] }] } });
+  ({ name, id: `id-${name}`, ownerId: 'o', createdAt: 1, region: 'us-east-1', versioning, config: { cors: [{ AllowedOrigins: ['*'] }] } });
 
 describe('BucketCache', () => {
   it('getBucket answers from the cache while the row is younger than maxAgeMs, then reads again', async () => {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { CustomTypesConfig, Pool, PoolClient } from 'pg';
-import { BlobGone } from '../types.js';
+import { BlobGone, BucketGone } from '../types.js';
 import type { Row } from './rows.js';
 
 /** Runs one statement and returns its rows. */
@@ -53,6 +53,9 @@ function translate(e: unknown): unknown {
   if (!(e instanceof pg.DatabaseError)) return e;
   if (e.code === 'TS001') return new BlobGone(e.detail ?? '');
   if (e.code === 'TS002') return new Error('putPart: upload missing and check did not throw');
+  if (e.code === 'TS003') return new BucketGone(e.detail ?? '');
+  // A new blob's id already has a row: the reaper's tombstone (a new id is random, so nothing else can hold it).
+  if (e.code === '23505' && e.constraint === 'blobs_pkey') return new BlobGone(/\(id\)=\(([^)]*)\)/.exec(e.detail ?? '')?.[1] ?? '');
   return e;
 }
 

@@ -33,7 +33,7 @@ export function toVersion(r: Row): VersionRow {
 }
 
 export function toBucket(r: Row): BucketRow {
-  return { name: r.name, ownerId: r.owner_id, createdAt: Number(r.created_at), region: r.region, versioning: r.versioning, config: JSON.parse(r.config) };
+  return { name: r.name, id: r.id, ownerId: r.owner_id, createdAt: Number(r.created_at), region: r.region, versioning: r.versioning, config: JSON.parse(r.config) };
 }
 
 export function toUpload(r: Row): UploadRow {

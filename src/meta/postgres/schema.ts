@@ -21,7 +21,10 @@
  *   Lock order everywhere: bucket (KEY SHARE) -> key (advisory) -> latest
  *   version -> upload -> part -> blobs.
  * - A referenced blob that is gone raises SQLSTATE `TS001` (DETAIL: its id),
- *   which the store turns into `BlobGone`.
+ *   which the store turns into `BlobGone`, as does registering a new blob
+ *   whose id the reaper has claimed (a unique violation on a tombstone row).
+ *   A write into a bucket that is gone, or is no longer the bucket the write
+ *   was authorized against, raises `TS003` (DETAIL: the name): `BucketGone`.
  */
 export const MIGRATIONS: string[] = [
   // 1: buckets, versions, blobs, uploads, parts, completions, and the write functions.
@@ -366,6 +369,79 @@ export const MIGRATIONS: string[] = [
       p_new_ids, p_new_sizes, p_new_md5s, p_new_inline, p_now);
     PERFORM tessera_set_blob_crcs(p_new_ids, p_new_crcs);
     RETURN replaced;
+  END
+  $$;
+  `,
+  // 5: a bucket's identity, checked by every write that puts something in a bucket (so a write commits only into the
+  // bucket it was authorized for: one deleted and created again is another bucket), and the reaper's tombstones
+  // (blob rows with refs -1): a claimed id is never registered or referenced again. The functions of migration 1
+  // stay; the new *_in wrappers check the bucket first, taking its KEY SHARE lock as the lock order says.
+  `
+  ALTER TABLE buckets ADD COLUMN id text COLLATE "C" NOT NULL DEFAULT '';
+  UPDATE buckets SET id = substr(md5(random()::text || clock_timestamp()::text || name), 1, 24);
+  CREATE INDEX blobs_tombstones ON blobs (zero_since) WHERE refs < 0;
+
+  -- The bucket is there (KEY SHARE: DeleteBucket waits for this transaction) and, with p_bucket_id, is that bucket.
+  CREATE FUNCTION tessera_check_bucket(p_bucket text, p_bucket_id text) RETURNS void LANGUAGE plpgsql AS $$
+  DECLARE
+    found_id text;
+  BEGIN
+    SELECT id INTO found_id FROM buckets WHERE name = p_bucket FOR KEY SHARE;
+    IF NOT FOUND OR (p_bucket_id IS NOT NULL AND found_id <> p_bucket_id) THEN
+      RAISE EXCEPTION 'bucket % is gone', p_bucket USING ERRCODE = 'TS003', DETAIL = p_bucket;
+    END IF;
+  END
+  $$;
+  CREATE FUNCTION tessera_lock_key_in(p_bucket_id text, p_bucket text, p_key text) RETURNS SETOF versions LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM tessera_check_bucket(p_bucket, p_bucket_id);
+    RETURN QUERY SELECT * FROM tessera_lock_key(p_bucket, p_key);
+  END
+  $$;
+  CREATE FUNCTION tessera_put_version_in(p_bucket_id text, p_bucket text, p_key text, p_version_id text, p_replace_null boolean,
+    p_delete_marker boolean, p_size bigint, p_etag text, p_last_modified bigint, p_manifest text, p_meta text,
+    p_new_ids text[], p_new_sizes bigint[], p_new_md5s text[], p_new_inline bytea[], p_now bigint, p_new_crcs bytea[],
+    OUT seq bigint, OUT dropped jsonb) LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM tessera_check_bucket(p_bucket, p_bucket_id);
+    SELECT w.seq, w.dropped INTO seq, dropped FROM tessera_put_version_crc(p_bucket, p_key, p_version_id, p_replace_null,
+      p_delete_marker, p_size, p_etag, p_last_modified, p_manifest, p_meta, p_new_ids, p_new_sizes, p_new_md5s, p_new_inline,
+      p_now, p_new_crcs) w;
+  END
+  $$;
+  CREATE FUNCTION tessera_create_upload_in(p_bucket_id text, p_upload_id text, p_bucket text, p_key text, p_initiated bigint, p_meta text)
+  RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM tessera_check_bucket(p_bucket, p_bucket_id);
+    PERFORM tessera_create_upload(p_upload_id, p_bucket, p_key, p_initiated, p_meta);
+  END
+  $$;
+  CREATE FUNCTION tessera_lock_complete_in(p_bucket_id text, p_bucket text, p_key text, p_upload_id text) RETURNS jsonb LANGUAGE plpgsql AS $$
+  BEGIN
+    PERFORM tessera_check_bucket(p_bucket, p_bucket_id);
+    RETURN tessera_lock_complete(p_bucket, p_key, p_upload_id);
+  END
+  $$;
+
+  -- As in migration 1, but a tombstone (refs -1) counts as gone: a blob the reaper claimed is never referenced.
+  CREATE OR REPLACE FUNCTION tessera_refs(p_add text[], p_drop text[], p_now bigint) RETURNS void LANGUAGE plpgsql AS $$
+  DECLARE
+    gone text;
+  BEGIN
+    IF cardinality(p_add) + cardinality(p_drop) = 0 THEN RETURN; END IF;
+    PERFORM 1 FROM blobs WHERE id = ANY (p_add || p_drop) ORDER BY id FOR UPDATE;
+    SELECT a INTO gone FROM unnest(p_add) a WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE id = a AND refs >= 0) LIMIT 1;
+    IF gone IS NOT NULL THEN
+      RAISE EXCEPTION 'blob % is gone', gone USING ERRCODE = 'TS001', DETAIL = gone;
+    END IF;
+    UPDATE blobs b SET refs = b.refs + d.n,
+      zero_since = CASE WHEN b.refs + d.n > 0 THEN NULL WHEN b.refs > 0 THEN p_now ELSE b.zero_since END
+    FROM (
+      SELECT x.id, sum(x.n)::integer AS n
+      FROM (SELECT unnest(p_add) AS id, 1 AS n UNION ALL SELECT unnest(p_drop), -1) x
+      GROUP BY x.id
+    ) d
+    WHERE b.id = d.id AND d.n <> 0;
   END
   $$;
   `,

@@ -1,9 +1,10 @@
 import type { Pool } from 'pg';
-import type {
-  AccessKeyRow, AccountRow, AccountsSnapshot, BucketRow, CompleteArgs, CompletedRecord, ListUploadsQuery, ListVersionsQuery,
-  MetaStore, ObjectMeta, PartRow, PutPartArgs, PutVersionArgs, UploadRow, VersionRow, VersioningState,
+import {
+  BucketGone, type AccessKeyRow, type AccountRow, type AccountsSnapshot, type CompleteArgs, type CompletedRecord, type ListUploadsQuery, type ListVersionsQuery,
+  type MetaStore, type NewBucketRow, type ObjectMeta, type PartRow, type PutPartArgs, type PutVersionArgs, type UploadRow, type VersionRow,
+  type VersioningState,
 } from '../types.js';
-import { prefixEnd } from '../keys.js';
+import { newBucketId, prefixEnd } from '../keys.js';
 import { AccountsGenerationCache, ACCOUNTS_CHANNEL } from './accounts-cache.js';
 import { migrate } from './migrate.js';
 import { autocommit, createPool, transaction, type PostgresOptions, type Query } from './pool.js';
@@ -78,12 +79,12 @@ export class PostgresMetaStore implements MetaStore {
 
   // ---- buckets ----
 
-  async createBucket(row: BucketRow) {
+  async createBucket(row: NewBucketRow) {
     for (;;) {
       const inserted = await this.q(
-        `INSERT INTO buckets (name, owner_id, created_at, region, versioning, config) VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO buckets (name, owner_id, created_at, region, versioning, config, id) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (name) DO NOTHING RETURNING name`,
-        [row.name, row.ownerId, row.createdAt, row.region, row.versioning, JSON.stringify(row.config)],
+        [row.name, row.ownerId, row.createdAt, row.region, row.versioning, JSON.stringify(row.config), row.id ?? newBucketId()],
       );
       if (inserted.length > 0) return { created: true as const };
       const existing = await this.getBucket(row.name);
@@ -108,9 +109,10 @@ export class PostgresMetaStore implements MetaStore {
     return r.outcome as 'deleted' | 'not-empty' | 'missing';
   }
 
-  async updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown> }) {
+  async updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown> }, bucketId?: string) {
     return this.tx(async (q) => {
       const [r] = await q('SELECT * FROM buckets WHERE name = $1 FOR NO KEY UPDATE', [name]);
+      if (bucketId !== undefined && r?.id !== bucketId) throw new BucketGone(name);
       if (!r) return false;
       const b = toBucket(r);
       for (const [k, v] of Object.entries(patch.config ?? {})) {
@@ -134,16 +136,16 @@ export class PostgresMetaStore implements MetaStore {
   async putVersion(a: PutVersionArgs) {
     const v = a.version;
     const params = [
-      a.bucket, enc(a.key), enc(a.versionId), a.mode === 'replace-null', v.deleteMarker, v.size, v.etag, v.lastModified,
+      a.bucketId ?? null, a.bucket, enc(a.key), enc(a.versionId), a.mode === 'replace-null', v.deleteMarker, v.size, v.etag, v.lastModified,
       JSON.stringify(v.manifest), JSON.stringify(v.meta), ...blobArrays(a.newBlobs), Date.now(), blobCrcs(a.newBlobs),
     ];
     const write = async (q: Query) => {
-      const [r] = await q('SELECT seq, dropped FROM tessera_put_version_crc($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)', params);
+      const [r] = await q('SELECT seq, dropped FROM tessera_put_version_in($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)', params);
       return { dropped: r.dropped ? toVersion(r.dropped) : undefined };
     };
     if (!a.check) return write(this.q);
     return this.tx(async (q) => {
-      const [cur] = await q('SELECT * FROM tessera_lock_key($1, $2)', [a.bucket, enc(a.key)]);
+      const [cur] = await q('SELECT * FROM tessera_lock_key_in($1, $2, $3)', [a.bucketId ?? null, a.bucket, enc(a.key)]);
       a.check!(cur ? toVersion(cur) : undefined);
       return write(q);
     });
@@ -189,8 +191,8 @@ export class PostgresMetaStore implements MetaStore {
 
   // ---- uploads ----
 
-  async createUpload(u: UploadRow) {
-    await this.q('SELECT tessera_create_upload($1, $2, $3, $4, $5)', [enc(u.uploadId), u.bucket, enc(u.key), u.initiated, JSON.stringify(u.meta)]);
+  async createUpload(u: UploadRow, bucketId?: string) {
+    await this.q('SELECT tessera_create_upload_in($1, $2, $3, $4, $5, $6)', [bucketId ?? null, enc(u.uploadId), u.bucket, enc(u.key), u.initiated, JSON.stringify(u.meta)]);
   }
 
   async getUpload(uploadId: string) {
@@ -253,7 +255,7 @@ export class PostgresMetaStore implements MetaStore {
   /** Locks the key and the upload, lets `build` decide on what it sees, then writes the version and drops the upload. */
   async completeUpload(a: CompleteArgs): Promise<VersionRow> {
     return this.tx(async (q) => {
-      const [{ state }] = await q('SELECT tessera_lock_complete($1, $2, $3) AS state', [a.bucket, enc(a.key), enc(a.uploadId)]);
+      const [{ state }] = await q('SELECT tessera_lock_complete_in($1, $2, $3, $4) AS state', [a.bucketId ?? null, a.bucket, enc(a.key), enc(a.uploadId)]);
       const parts = new Map<number, PartRow>((state.parts as Row[]).map((r) => [r.part_number, toPart(r)]));
       const v = a.build(state.upload ? toUpload(state.upload) : undefined, parts, state.latest ? toVersion(state.latest) : undefined);
       const manifest = JSON.stringify(v.manifest);
@@ -303,6 +305,25 @@ export class PostgresMetaStore implements MetaStore {
     if (ids.length === 0) return new Set<string>();
     const rows = await this.q('SELECT id FROM blobs WHERE id = ANY ($1)', [ids]);
     return new Set(rows.map((r) => r.id as string));
+  }
+
+  /**
+   * A writer's uncommitted row for the same id makes this INSERT wait: if the
+   * writer commits, the id is known and not claimed; if it rolls back, it is.
+   */
+  async claimOrphans(ids: string[], now: number) {
+    if (ids.length === 0) return [];
+    const rows = await this.q(
+      `INSERT INTO blobs (id, size, refs, zero_since) SELECT id, 0, -1, $2 FROM unnest($1::text[]) AS id
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [ids, now],
+    );
+    return rows.map((r) => r.id as string);
+  }
+
+  async pruneTombstones(before: number) {
+    const rows = await this.q('DELETE FROM blobs WHERE refs < 0 AND zero_since < $1 RETURNING id', [before]);
+    return rows.length;
   }
 
   async staleUploads(bucket: string, prefix: string, before: number) {

@@ -96,4 +96,11 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE blobs ADD COLUMN crc64nvme BLOB;
   `,
+  // 5: a bucket's identity, so a write commits only into the bucket it was authorized for (a bucket deleted and
+  // created again is another bucket); and the reaper's tombstones (refs -1, zero_since the claim), found by age.
+  `
+  ALTER TABLE buckets ADD COLUMN id TEXT NOT NULL DEFAULT '';
+  UPDATE buckets SET id = lower(hex(randomblob(12)));
+  CREATE INDEX blobs_tombstones ON blobs (zero_since) WHERE refs < 0;
+  `,
 ];

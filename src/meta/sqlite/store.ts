@@ -1,13 +1,13 @@
 import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
 import {
-  BlobGone, type AccessKeyRow, type AccountRow, type AccountsSnapshot, type BlobRow, type BucketRow, type CompleteArgs, type CompletedRecord, type Extent, type ListUploadsQuery,
-  type ListVersionsQuery, type MetaStore, type NewBlob, type ObjectMeta, type PartRow, type PutPartArgs,
+  BlobGone, BucketGone, type AccessKeyRow, type AccountRow, type AccountsSnapshot, type BlobRow, type BucketRow, type CompleteArgs, type CompletedRecord, type Extent, type ListUploadsQuery,
+  type ListVersionsQuery, type MetaStore, type NewBlob, type NewBucketRow, type ObjectMeta, type PartRow, type PutPartArgs,
   type PutVersionArgs, type UploadRow, type VersionInput, type VersionRow, type VersioningState,
 } from '../types.js';
 import { MIGRATIONS } from './schema.js';
 import { Batcher } from './batch.js';
-import { prefixEnd } from '../keys.js';
+import { newBucketId, prefixEnd } from '../keys.js';
 
 type Row = Record<string, any>;
 
@@ -31,7 +31,7 @@ function toVersion(r: Row): VersionRow {
   };
 }
 function toBucket(r: Row): BucketRow {
-  return { name: r.name, ownerId: r.owner_id, createdAt: r.created_at, region: r.region, versioning: r.versioning, config: JSON.parse(r.config) };
+  return { name: r.name, id: r.id, ownerId: r.owner_id, createdAt: r.created_at, region: r.region, versioning: r.versioning, config: JSON.parse(r.config) };
 }
 function toUpload(r: Row): UploadRow {
   return { uploadId: r.upload_id, bucket: r.bucket, key: r.key, initiated: r.initiated, meta: JSON.parse(r.meta) };
@@ -88,7 +88,8 @@ export class SqliteMetaStore implements MetaStore {
     const p = (sql: string) => this.db.prepare(sql);
     return {
       bucketGet: p('SELECT * FROM buckets WHERE name = ?'),
-      bucketInsert: p('INSERT INTO buckets (name, owner_id, created_at, region, versioning, config) VALUES (?, ?, ?, ?, ?, ?)'),
+      bucketInsert: p('INSERT INTO buckets (name, id, owner_id, created_at, region, versioning, config) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      bucketId: p('SELECT id FROM buckets WHERE name = ?'),
       bucketsAll: p('SELECT * FROM buckets ORDER BY name'),
       bucketsOwned: p('SELECT * FROM buckets WHERE owner_id = ? ORDER BY name'),
       bucketHasVersions: p('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
@@ -105,7 +106,10 @@ export class SqliteMetaStore implements MetaStore {
       setLatest: p('UPDATE versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND seq = ?'),
       updateMeta: p('UPDATE versions SET meta = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
       blobInsert: p('INSERT INTO blobs (id, size, md5, crc64nvme, refs, zero_since, inline) VALUES (?, ?, ?, ?, 0, ?, ?)'),
-      blobRef: p('UPDATE blobs SET refs = refs + 1, zero_since = NULL WHERE id = ?'),
+      // A tombstone (refs -1) is never referenced: a blob the reaper claimed is gone.
+      blobRef: p('UPDATE blobs SET refs = refs + 1, zero_since = NULL WHERE id = ? AND refs >= 0'),
+      tombstoneInsert: p('INSERT INTO blobs (id, size, refs, zero_since) VALUES (?, 0, -1, ?)'),
+      tombstonesPrune: p('DELETE FROM blobs WHERE refs < 0 AND zero_since < ?'),
       blobUnref: p('UPDATE blobs SET refs = refs - 1, zero_since = CASE WHEN refs = 1 THEN ? ELSE zero_since END WHERE id = ?'),
       blobGet: p('SELECT * FROM blobs WHERE id = ?'),
       garbage: p('SELECT * FROM blobs WHERE refs = 0 AND zero_since < ? LIMIT ?'),
@@ -146,11 +150,11 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---- buckets ----
 
-  async createBucket(row: BucketRow) {
+  async createBucket(row: NewBucketRow) {
     return this.batch.run(() => {
       const existing = this.s.bucketGet.get(row.name) as Row | undefined;
       if (existing) return { created: false as const, existing: toBucket(existing) };
-      this.s.bucketInsert.run(row.name, row.ownerId, row.createdAt, row.region, row.versioning, JSON.stringify(row.config));
+      this.s.bucketInsert.run(row.name, row.id ?? newBucketId(), row.ownerId, row.createdAt, row.region, row.versioning, JSON.stringify(row.config));
       return { created: true as const };
     });
   }
@@ -174,9 +178,10 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown> }) {
+  async updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown> }, bucketId?: string) {
     return this.batch.run(() => {
       const r = this.s.bucketGet.get(name) as Row | undefined;
+      if (bucketId !== undefined && r?.id !== bucketId) throw new BucketGone(name);
       if (!r) return false;
       const b = toBucket(r);
       for (const [k, v] of Object.entries(patch.config ?? {})) {
@@ -188,10 +193,24 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
+  /** Inside a transaction: the bucket a write goes to is there, and is the one it was authorized against. */
+  private checkBucket(name: string, bucketId: string | undefined): void {
+    const r = this.s.bucketId.get(name) as Row | undefined;
+    if (!r || (bucketId !== undefined && r.id !== bucketId)) throw new BucketGone(name);
+  }
+
   // ---- references ----
 
+  /** A new blob's id is new to metadata; one that is known already was claimed by the reaper (a tombstone): its file is gone. */
   private addBlobs(blobs: NewBlob[], now: number): void {
-    for (const b of blobs) this.s.blobInsert.run(b.id, b.size, b.md5 ?? null, b.crc64nvme ?? null, now, b.inline ?? null);
+    for (const b of blobs) {
+      try {
+        this.s.blobInsert.run(b.id, b.size, b.md5 ?? null, b.crc64nvme ?? null, now, b.inline ?? null);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new BlobGone(b.id);
+        throw e;
+      }
+    }
   }
   private ref(manifest: Extent[]): void {
     for (const e of manifest) if (this.s.blobRef.run(e.blob).changes === 0) throw new BlobGone(e.blob);
@@ -228,6 +247,7 @@ export class SqliteMetaStore implements MetaStore {
     return this.batch.run(() => {
       const seqBefore = this.seq;
       try {
+        this.checkBucket(a.bucket, a.bucketId);
         const cur = this.s.latest.get(a.bucket, a.key) as Row | undefined;
         a.check?.(cur ? toVersion(cur) : undefined);
         const now = Date.now();
@@ -302,8 +322,11 @@ export class SqliteMetaStore implements MetaStore {
 
   // ---- uploads ----
 
-  async createUpload(u: UploadRow) {
-    await this.batch.run(() => this.s.uploadInsert.run(u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.meta), u.bucket, u.key));
+  async createUpload(u: UploadRow, bucketId?: string) {
+    await this.batch.run(() => {
+      this.checkBucket(u.bucket, bucketId);
+      this.s.uploadInsert.run(u.uploadId, u.bucket, u.key, u.initiated, JSON.stringify(u.meta), u.bucket, u.key);
+    });
   }
 
   async getUpload(uploadId: string) {
@@ -382,6 +405,7 @@ export class SqliteMetaStore implements MetaStore {
     return this.batch.run(() => {
       const seqBefore = this.seq;
       try {
+        this.checkBucket(a.bucket, a.bucketId);
         const u = this.s.uploadGet.get(a.uploadId) as Row | undefined;
         const parts = new Map<number, PartRow>();
         if (u) for (const r of this.s.partsAll.all(a.uploadId) as Row[]) parts.set(r.part_number, toPart(r));
@@ -428,6 +452,15 @@ export class SqliteMetaStore implements MetaStore {
     const known = new Set<string>();
     for (const id of ids) if (this.s.blobGet.get(id)) known.add(id);
     return known;
+  }
+
+  async claimOrphans(ids: string[], now: number) {
+    if (ids.length === 0) return [];
+    return this.batch.run(() => ids.filter((id) => !this.s.blobGet.get(id) && this.s.tombstoneInsert.run(id, now).changes === 1));
+  }
+
+  async pruneTombstones(before: number) {
+    return this.batch.run(() => this.s.tombstonesPrune.run(before).changes);
   }
 
   async staleUploads(bucket: string, prefix: string, before: number) {
