@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { S3Error } from '../errors.js';
 import { bucketOf, header, type Handler, type Headers, type RequestContext } from '../http/context.js';
 import { longRunning } from '../http/keepalive.js';
-import { asArray, parseXml, xmlDocument, type XmlObject } from '../http/xml.js';
+import { xmlDocument, type XmlObject } from '../http/xml.js';
 import type { BucketRow, PartRow, UploadRow, VersionInput, VersionRow } from '../meta/types.js';
 import { CHECKSUM_ALGORITHMS, checksumHeader, combineCrc, compositeChecksum, type ChecksumAlgorithm, type CrcAlgorithm } from '../util/checksum.js';
 import { readBody } from './body.js';
+import { MAX_COMPLETE_BODY, parseCompleteBody, type CompletedPart } from './multipart-complete-body.js';
 import { writeConditions, type WriteConditions } from './conditions.js';
-import { quoteEtag, unquoteEtag, type StoredMeta } from './object-meta.js';
+import { quoteEtag, type StoredMeta } from './object-meta.js';
 import { noSuchUpload, partAlgorithm, uploadChecksumType, uploadMetaOf, uploadOf, type UploadMeta } from './multipart.js';
 import { sseHeaders, type SseMeta } from './sse.js';
 import { writeTarget } from './versions.js';
@@ -27,15 +28,6 @@ import { writeTarget } from './versions.js';
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
  */
 
-/** One `<Part>` of the request body (`CompletedPart`). */
-export interface CompletedPart {
-  PartNumber: number;
-  /** Unquoted. */
-  ETag: string;
-  /** Checksum* fields the client gave for this part, by algorithm. */
-  checksums: Partial<Record<ChecksumAlgorithm, string>>;
-}
-
 /** What Complete answers, kept so a retry gets it again. */
 interface CompleteResult {
   bucket: string;
@@ -45,32 +37,6 @@ interface CompleteResult {
   checksum?: StoredMeta['checksum'];
   /** The object's encryption, echoed as AWS echoes it. */
   encryption?: SseMeta;
-}
-
-const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
-
-/** Parses the `<CompleteMultipartUpload>` body; parts must be in strictly ascending order. */
-export function parseCompleteBody(text: string, uploadId: string): CompletedPart[] {
-  if (text.trim() === '') throw new S3Error('InvalidRequest', 'You must specify at least one part');
-  const { root, value } = parseXml(text);
-  if (root !== 'CompleteMultipartUpload' || typeof value !== 'object') throw new S3Error('MalformedXML');
-  const raw = asArray<any>(value.Part);
-  if (raw.length === 0) throw new S3Error('MalformedXML');
-  const parts = raw.map((p): CompletedPart => {
-    if (typeof p !== 'object' || p === null) throw new S3Error('MalformedXML');
-    const n = String(p.PartNumber ?? '');
-    if (!/^\d{1,9}$/.test(n) || typeof p.ETag !== 'string') throw new S3Error('MalformedXML');
-    const checksums: CompletedPart['checksums'] = {};
-    for (const a of CHECKSUM_ALGORITHMS) {
-      const v = p[`Checksum${a}`];
-      if (typeof v === 'string' && v !== '') checksums[a] = v;
-    }
-    return { PartNumber: Number(n), ETag: unquoteEtag(p.ETag), checksums };
-  });
-  for (let i = 1; i < parts.length; i++) {
-    if (parts[i].PartNumber <= parts[i - 1].PartNumber) throw new S3Error('InvalidPartOrder', undefined, { UploadId: uploadId });
-  }
-  return parts;
 }
 
 function invalidPart(uploadId: string, p: CompletedPart): S3Error {

@@ -83,6 +83,18 @@ export function parseXml(text: string): { root: string; value: any } {
   return { root: roots[0], value: dropLayout(doc[roots[0]] ?? '') };
 }
 
+/**
+ * How many start tags named `name` (with any namespace prefix) the raw text
+ * holds, counting no further than `stopAt`: a cheap bound on a list before a
+ * parse would build all of it. Tags inside comments or CDATA count too.
+ */
+export function countElements(text: string, name: string, stopAt: number): number {
+  const tag = new RegExp(`<(?:[^\\s<>/!?:]+:)?${name}[\\s/>]`, 'g');
+  let n = 0;
+  while (n < stopAt && tag.exec(text)) n++;
+  return n;
+}
+
 /** A child that may appear once or many times, as an array. */
 export function asArray<T>(v: T | T[] | undefined): T[] {
   if (v === undefined || v === null || (v as unknown) === '') return [];
