@@ -96,13 +96,20 @@ function unsupportedScheme(value: string): S3Error {
   });
 }
 
-/** Splits `Credential=..., SignedHeaders=..., Signature=...` (commas, optional blanks). */
+/**
+ * Splits `Credential=..., SignedHeaders=..., Signature=...` (commas, optional blanks).
+ * A component given twice is refused, never decided by its last value, in the words AWS uses for
+ * a component it cannot read.
+ */
 function authorizationParts(value: string): { credential: string; signedHeaders: string; signature: string } {
   const parts = new Map<string, string>();
   for (const piece of value.slice(ALGORITHM.length).split(',')) {
     const item = piece.trim();
     const eq = item.indexOf('=');
-    if (eq > 0) parts.set(item.slice(0, eq), item.slice(eq + 1));
+    if (eq <= 0) continue;
+    const name = item.slice(0, eq);
+    if (parts.has(name)) throw malformed(`the authorization component "${item}" is malformed.`);
+    parts.set(name, item.slice(eq + 1));
   }
   const credential = parts.get('Credential');
   const signedHeaders = parts.get('SignedHeaders');

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { S3Error, type S3ErrorCode } from '../errors.js';
+import { newRequestIds } from './request-id.js';
 import { errorXml } from './respond.js';
 
 /** Node's own parser errors and the S3 answer each gets. */
@@ -13,11 +13,12 @@ const PARSER_ERRORS: Record<string, S3ErrorCode> = {
 };
 
 /**
- * Answers requests that never reach dispatch because Node's HTTP parser
- * refused them (headers over the size limit, a request line that does not
- * parse, headers that stall past `headersTimeout`): an S3 `<Error>` document
- * with a request id, then the connection is closed, never a bare 400/431 or a
- * silently dropped socket.
+ * Answers requests that never reach dispatch: those Node's HTTP parser
+ * refused (headers over the size limit, a request line that does not parse,
+ * headers that stall past `headersTimeout`), and CONNECT, which Node hands
+ * over as a bare socket (and closes unanswered when nobody listens). Each gets
+ * an S3 `<Error>` document with a request id, then the connection is closed,
+ * never a bare 400/431 or a silently dropped socket.
  */
 export function answerClientErrors(server: Server, log: Logger): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -27,13 +28,24 @@ export function answerClientErrors(server: Server, log: Logger): void {
     }
     const code = PARSER_ERRORS[err.code ?? ''] ?? 'BadRequest';
     log.debug({ err: err.message, code: err.code }, 'client error');
-    const e = new S3Error(code);
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
-    const hostId = randomBytes(24).toString('base64');
-    const body = errorXml(e, undefined, requestId, hostId);
-    socket.end(
-      `HTTP/1.1 ${e.status} ${code}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `x-amz-request-id: ${requestId}\r\nx-amz-id-2: ${hostId}\r\nServer: Tessera\r\nConnection: close\r\n\r\n${body}`,
-    );
+    answerOnSocket(socket, new S3Error(code));
   });
+  // CONNECT (a proxy tunnel) is no S3 method: 405 MethodNotAllowed, as dispatch answers any other unknown
+  // method. Its authority-form target (`host:443`) names no bucket or key, so the resource is the service.
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    log.debug({ method: req.method, url: req.url }, 'CONNECT refused');
+    socket.on('error', () => undefined);
+    answerOnSocket(socket, new S3Error('MethodNotAllowed', undefined, { Method: req.method ?? 'CONNECT', ResourceType: 'SERVICE' }), () => socket.destroy());
+  });
+}
+
+/** Writes an error answer straight to a socket the HTTP server no longer writes to, and closes it. */
+function answerOnSocket(socket: Socket, e: S3Error, done?: () => void): void {
+  const { requestId, hostId } = newRequestIds();
+  const body = errorXml(e, undefined, requestId, hostId);
+  socket.end(
+    `HTTP/1.1 ${e.status} ${e.code}\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `x-amz-request-id: ${requestId}\r\nx-amz-id-2: ${hostId}\r\nServer: Tessera\r\nConnection: close\r\n\r\n${body}`,
+    done,
+  );
 }

@@ -117,6 +117,17 @@ describe('authentication over a live server', () => {
     }
   });
 
+  it('an Authorization header with a second Signature component is AuthorizationHeaderMalformed, not decided by the last one', async () => {
+    const signed = await signRequest(server, { method: 'GET', path: `/${bucket}/obj` });
+    const own = /Signature=[0-9a-f]+/.exec(signed.headers.authorization)![0];
+    const twice = signed.headers.authorization.replace(own, `Signature=${'0'.repeat(64)}, ${own}`);
+    const r = await fetchUrl(`${server.url}${signed.path}`, 'GET', undefined, { ...signed.headers, authorization: twice });
+    assert.equal(r.status, 400);
+    assert.equal(errorCode(r.body), 'AuthorizationHeaderMalformed', r.body);
+    assert.equal(xmlField(r.body, 'Message')?.replaceAll('&quot;', '"'), `The authorization header is malformed; the authorization component "${own}" is malformed.`);
+    assert.equal((await fetchUrl(`${server.url}${signed.path}`, 'GET', undefined, signed.headers)).status, 200, 'the header as signed is accepted');
+  });
+
   it('an unsigned request is AccessDenied, with nothing stored', async () => {
     const get = await raw(server, { method: 'GET', path: `/${bucket}/obj`, unsigned: true });
     assert.equal(get.status, 403);

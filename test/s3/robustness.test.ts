@@ -61,6 +61,19 @@ describe('robustness: bad input gets an S3 error, never a 500 or a hang', () => 
     assert.equal(xmlField(r.body, 'ResourceType'), 'OBJECT');
   });
 
+  it('CONNECT is answered 405 MethodNotAllowed with the error document, then the connection closed', async () => {
+    const { answer } = await rawSocket(server, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const text = await answer();
+    const [head, body] = text.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 405 /);
+    assert.match(head, /\r\ncontent-type: application\/xml\r\n/i);
+    assert.equal(Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1]), Buffer.byteLength(body));
+    const headers = { 'x-amz-request-id': /\r\nx-amz-request-id: (\w+)/i.exec(head)?.[1] };
+    assertErrorDocument({ headers, body }, 'MethodNotAllowed');
+    assert.equal(xmlField(body, 'Method'), 'CONNECT');
+    assert.match(head, /\r\nx-amz-id-2: \S+/i);
+  });
+
   it('a path that is not valid percent-encoding is 400 InvalidURI', async () => {
     const r = await raw(server, { method: 'GET', path: `/${bucket}/%E0%A4%A`, unsigned: true });
     assert.equal(r.status, 400);

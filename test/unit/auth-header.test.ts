@@ -186,6 +186,19 @@ describe('the Authorization header', () => {
     });
   }
 
+  // A bogus first value, then the signer's own: with the last one winning, each of these was accepted.
+  for (const name of ['Credential', 'SignedHeaders', 'Signature']) {
+    test(`with two ${name} components: AuthorizationHeaderMalformed naming the second`, async () => {
+      const req = await signed();
+      const auth = String(req.headers.authorization);
+      const own = new RegExp(`${name}=[^,]+`).exec(auth)![0];
+      const bogus = { Credential: 'Credential=AKIAOTHER/20130524/us-east-1/s3/aws4_request', SignedHeaders: 'SignedHeaders=host', Signature: `Signature=${'0'.repeat(64)}` }[name];
+      const twice = editAuth(req, own, `${bogus}, ${own}`);
+      await expectError(twice, T0, 'AuthorizationHeaderMalformed', MALFORMED + `the authorization component "${own}" is malformed.`);
+      assert.equal((await authenticate(req, lookup, { now: T0 })).anonymous, false, 'the header as signed is accepted');
+    });
+  }
+
   test('with the signature of another secret: SignatureDoesNotMatch with the strings the server signed', async () => {
     const req = await signed({ secret: 'other', query: { prefix: 'a b' } });
     const e = await expectError(req, T0, 'SignatureDoesNotMatch',
