@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { startServer, type RunningServer, type StartOptions } from '../src/index.js';
-import { createScratchDatabase } from '../src/meta/postgres/scratch.js';
+import { createScratchDatabase } from './support/postgres-scratch.js';
 
 /**
  * The metadata mode test servers run in: `TESSERA_TEST_META=postgres`

@@ -5,8 +5,8 @@ import { resolveConfig, type Config } from '../config.js';
 import { PostgresMetaStore } from '../meta/postgres/store.js';
 import { SqliteMetaStore } from '../meta/sqlite/store.js';
 import type { MetaStore } from '../meta/types.js';
-import { addAccount, createKey, removeAccount, revokeKey } from './manage.js';
-import { SecretBox } from './secrets.js';
+import { addAccount, createKey, removeAccount, revokeKey } from '../engine/accounts/manage.js';
+import { SecretBox } from '../crypto/secrets.js';
 
 /**
  * `tessera admin`: account and key management. It opens the metadata store a

@@ -1,6 +1,6 @@
 import { S3Error } from '../errors.js';
-import type { RequestContext } from '../http/context.js';
-import { contentMd5 } from './ingest.js';
+import type { RequestContext } from './context.js';
+import { contentMd5 } from './object/ingest.js';
 import { createHash } from 'node:crypto';
 
 /** Largest XML or JSON configuration body Tessera reads into memory. */

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
 import type { AuthResult, DecodedBody } from '../auth/index.js';
-import type { Deps, RequestContext, S3Response } from './context.js';
+import type { Deps, RequestContext, S3Response } from '../api/context.js';
 import { address, route, type Target } from './router.js';
 import { errorResponse, s3ErrorOf, send } from './respond.js';
 import { newRequestIds } from './request-id.js';
-import { HANDLERS } from '../api/index.js';
-import { authorize } from '../api/access.js';
-import { actualRequestCors } from '../api/cors.js';
+import { HANDLERS } from '../api/handlers.js';
+import { authorize } from '../api/access/authorize.js';
+import { actualRequestCors } from '../api/access/cors.js';
 
 const MAX_KEY_BYTES = 1024;
 

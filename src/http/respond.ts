@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3Error, isS3Error, type ErrorFields } from '../errors.js';
 import { BucketGone } from '../meta/types.js';
-import type { Headers, S3Response } from './context.js';
-import { escapeXml } from './xml.js';
+import type { Headers, S3Response } from '../api/context.js';
+import { escapeXml } from '../api/xml.js';
 
 /** The `<Error>` document: Code, Message, the error's own fields, Resource, RequestId, HostId. */
 /**

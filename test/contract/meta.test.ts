@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteMetaStore } from '../../src/meta/sqlite/store.js';
-import { contractFactories as postgresFactories } from '../../src/meta/postgres/scratch.js';
+import { contractFactories as postgresFactories } from '../support/postgres-scratch.js';
 import { BlobGone, BucketGone, type MetaStore, type NewBlob, type VersionInput, type VersionRow } from '../../src/meta/types.js';
 
 interface StoreFactory {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { PostgresMetaStore } from '../../src/meta/postgres/store.js';
 import { MIGRATIONS } from '../../src/meta/postgres/schema.js';
-import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
+import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../support/postgres-scratch.js';
 import { BlobGone, BucketGone, type MetaStore, type NewBlob, type PartRow, type VersionInput } from '../../src/meta/types.js';
 
 const unavailable = await postgresUnavailable();

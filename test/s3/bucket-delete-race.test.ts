@@ -16,7 +16,7 @@ import {
   ListObjectVersionsCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketName, client, liveServer, s3Error, TEST_META } from '../helpers.js';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/postgres-scratch.js';
 
 const OTHER = { accountId: '444444444444', canonicalId: 'e'.repeat(64), key: 'AKIDOTHERACCOUNT01', secret: 'secret-of-the-other-account' };
 

@@ -6,7 +6,7 @@ import {
   ListPartsCommand, PutBucketVersioningCommand, PutObjectCommand, UploadPartCopyCommand, type CopyObjectCommandInput, type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
-import { newVersionId } from '../../src/api/versions.js';
+import { newVersionId } from '../../src/api/object/versions.js';
 
 const IN_PLACE = "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.";
 const md5 = (s: string) => `"${createHash('md5').update(s).digest('hex')}"`;

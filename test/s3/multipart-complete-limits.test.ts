@@ -19,7 +19,7 @@ import {
 import { bucketName, liveServer } from '../helpers.js';
 import { errorCode, sha256Hex, signRequest, xmlField, type RawResponse } from './raw-signed.js';
 import type { RunningServer } from '../../src/index.js';
-import { MAX_COMPLETE_BODY } from '../../src/api/multipart-complete-body.js';
+import { MAX_COMPLETE_BODY } from '../../src/api/multipart/complete-body.js';
 
 const MIB = 1024 * 1024;
 /** What the server may keep of a batch of refused bodies: a few tens of MB (the old parse kept 100-600 MB). */

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { client, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
 import { PostgresMetaStore } from '../../src/meta/postgres/store.js';
-import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
+import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../support/postgres-scratch.js';
 
 /**
  * `tessera admin` in PostgreSQL mode, with two gateways over one database and

@@ -11,7 +11,7 @@ import {
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
 import { BUCKET_CACHE_MS } from '../../src/meta/bucket-cache.js';
-import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
+import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../support/postgres-scratch.js';
 
 /**
  * Each gateway keeps the bucket rows it read (meta/bucket-cache.ts): a

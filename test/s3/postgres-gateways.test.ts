@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
-import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
+import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../support/postgres-scratch.js';
 
 /**
  * Two gateways, as a platform team runs them: two Tessera servers sharing one

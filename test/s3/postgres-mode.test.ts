@@ -9,7 +9,7 @@ import {
 import pg from 'pg';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
-import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
+import { createScratchDatabase, postgresUnavailable, type ScratchDatabase } from '../support/postgres-scratch.js';
 
 /**
  * A live server whose metadata is in PostgreSQL (`meta: 'postgres'`, a fresh

@@ -21,7 +21,7 @@ import {
 import { bucketName, liveServer, s3Error, TEST_META } from '../helpers.js';
 import type { BlobStore } from '../../src/blob/types.js';
 import { reapOrphans } from '../../src/jobs/collector.js';
-import { createScratchDatabase, type ScratchDatabase } from '../../src/meta/postgres/scratch.js';
+import { createScratchDatabase, type ScratchDatabase } from '../support/postgres-scratch.js';
 
 const GRACE = 1000;
 const PAUSE = 3 * GRACE;

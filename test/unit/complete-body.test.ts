@@ -7,7 +7,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { completedParts, MAX_COMPLETE_BODY, MAX_PARTS, parseCompleteBody, parsedParts, scanCompleteBody } from '../../src/api/multipart-complete-body.js';
+import { completedParts, MAX_COMPLETE_BODY, MAX_PARTS, parseCompleteBody, parsedParts, scanCompleteBody } from '../../src/api/multipart/complete-body.js';
 
 const ETAG = '0123456789abcdef0123456789abcdef';
 const SHA256 = 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkWriteConditions, evaluateConditions } from '../../src/api/conditions.js';
+import { checkWriteConditions, evaluateConditions } from '../../src/api/object/conditions.js';
 import { S3Error } from '../../src/errors.js';
 import type { VersionRow } from '../../src/meta/types.js';
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCopyRange, parseGetRange } from '../../src/api/range.js';
+import { parseCopyRange, parseGetRange } from '../../src/api/object/range.js';
 import { S3Error } from '../../src/errors.js';
 
 const invalid = (header: string, size: number) =>

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { asArray, escapeXml, parseXml, xmlDocument } from '../../src/http/xml.js';
+import { asArray, escapeXml, parseXml, xmlDocument } from '../../src/api/xml.js';
 import { S3Error } from '../../src/errors.js';
 
 const malformed = (text: string) => assert.throws(() => parseXml(text), (e: unknown) => e instanceof S3Error && e.code === 'MalformedXML', text);
