@@ -3,12 +3,17 @@
  * object), the sub-resources in its query and a few key headers decide one
  * S3 operation, named as AWS names it. Rules are matched most-specific first
  * (a rule that names a sub-resource or header beats one that does not), so
- * the table's order does not matter.
+ * the table's order does not matter. Operation names are typed: the
+ * Operation union (src/api/operations.ts, where api/ can import it) and the
+ * table must agree.
  */
-export type Target = 'service' | 'bucket' | 'object';
+import type { Operation } from '../api/operations.js';
 
-export interface Route {
-  method: string;
+export type Target = 'service' | 'bucket' | 'object';
+export type Method = 'GET' | 'PUT' | 'HEAD' | 'DELETE' | 'POST';
+
+export interface Route<Op extends Operation = Operation> {
+  method: Method;
   target: Target;
   /** Query parameters that must be present (sub-resources). */
   query?: string[];
@@ -16,37 +21,36 @@ export interface Route {
   queryEq?: [string, string];
   /** Headers that must be present. */
   header?: string;
-  op: string;
+  op: Op;
 }
 
-const r = (method: string, target: Target, op: string, extra: Partial<Route> = {}): Route => ({ method, target, op, ...extra });
-const q = (...names: string[]) => ({ query: names });
+type Selector = Pick<Route, 'query' | 'queryEq' | 'header'>;
+const r = <Op extends Operation>(method: Method, target: Target, op: Op, selector: Selector = {}): Route<Op> => ({ method, target, op, ...selector });
+const q = (...names: string[]): Selector => ({ query: names });
 
-/** Bucket sub-resources with Get/Put/Delete operations named `<Verb>Bucket<Name>`. */
-const BUCKET_CONFIG: Array<[string, string, string[]]> = [
-  ['tagging', 'Tagging', ['GET', 'PUT', 'DELETE']],
-  ['lifecycle', 'LifecycleConfiguration', ['GET', 'PUT', 'DELETE']],
-  ['policy', 'Policy', ['GET', 'PUT', 'DELETE']],
-  ['cors', 'Cors', ['GET', 'PUT', 'DELETE']],
-  ['encryption', 'Encryption', ['GET', 'PUT', 'DELETE']],
-  ['acl', 'Acl', ['GET', 'PUT']],
-  ['ownershipControls', 'OwnershipControls', ['GET', 'PUT', 'DELETE']],
-  ['publicAccessBlock', 'PublicAccessBlock', ['GET', 'PUT', 'DELETE']],
-  ['website', 'Website', ['GET', 'PUT', 'DELETE']],
-  ['replication', 'Replication', ['GET', 'PUT', 'DELETE']],
-  ['notification', 'NotificationConfiguration', ['GET', 'PUT']],
-  ['logging', 'Logging', ['GET', 'PUT']],
-  ['requestPayment', 'RequestPayment', ['GET', 'PUT']],
-  ['accelerate', 'AccelerateConfiguration', ['GET', 'PUT']],
-  ['object-lock', 'ObjectLockConfiguration', ['GET', 'PUT']],
-  ['analytics', 'AnalyticsConfiguration', ['GET', 'PUT', 'DELETE']],
-  ['inventory', 'InventoryConfiguration', ['GET', 'PUT', 'DELETE']],
-  ['metrics', 'MetricsConfiguration', ['GET', 'PUT', 'DELETE']],
-  ['intelligent-tiering', 'IntelligentTieringConfiguration', ['GET', 'PUT', 'DELETE']],
-];
-const VERB: Record<string, string> = { GET: 'Get', PUT: 'Put', DELETE: 'Delete' };
+/**
+ * A bucket configuration kept by id (`?<sub>&id=`): a GET without `id` lists
+ * them (`ListBucket<Name>Configurations`), one with it gets one; PUT and
+ * DELETE name one. The names are template literal types, checked as any other.
+ */
+function byId<N extends 'Analytics' | 'Inventory' | 'Metrics' | 'IntelligentTiering'>(name: N, sub: string) {
+  return [
+    r('GET', 'bucket', `ListBucket${name}Configurations` as const, q(sub)),
+    r('GET', 'bucket', `GetBucket${name}Configuration` as const, q(sub, 'id')),
+    r('PUT', 'bucket', `PutBucket${name}Configuration` as const, q(sub)),
+    r('DELETE', 'bucket', `DeleteBucket${name}Configuration` as const, q(sub)),
+  ] as const;
+}
 
-export const ROUTES: Route[] = [
+/**
+ * The route table. Each rule names its operation literally, as AWS names it
+ * (most bucket configurations are `<Verb>Bucket<Name>`, but not all:
+ * DeleteBucketLifecycle, Get/Put/DeletePublicAccessBlock,
+ * Get/PutObjectLockConfiguration). A GET of the analytics, inventory,
+ * metrics or intelligent-tiering sub-resource names one configuration by
+ * `id`; without it, it lists them.
+ */
+export const ROUTES = [
   r('GET', 'service', 'ListBuckets'),
   r('PUT', 'bucket', 'CreateBucket'),
   r('HEAD', 'bucket', 'HeadBucket'),
@@ -60,7 +64,49 @@ export const ROUTES: Route[] = [
   r('GET', 'bucket', 'ListMultipartUploads', q('uploads')),
   r('POST', 'bucket', 'DeleteObjects', q('delete')),
   r('POST', 'bucket', 'PostObject'),
-  ...BUCKET_CONFIG.flatMap(([sub, name, verbs]) => verbs.map((m) => r(m, 'bucket', `${VERB[m]}Bucket${name}`, q(sub)))),
+  r('GET', 'bucket', 'GetBucketTagging', q('tagging')),
+  r('PUT', 'bucket', 'PutBucketTagging', q('tagging')),
+  r('DELETE', 'bucket', 'DeleteBucketTagging', q('tagging')),
+  r('GET', 'bucket', 'GetBucketLifecycleConfiguration', q('lifecycle')),
+  r('PUT', 'bucket', 'PutBucketLifecycleConfiguration', q('lifecycle')),
+  r('DELETE', 'bucket', 'DeleteBucketLifecycle', q('lifecycle')),
+  r('GET', 'bucket', 'GetBucketPolicy', q('policy')),
+  r('PUT', 'bucket', 'PutBucketPolicy', q('policy')),
+  r('DELETE', 'bucket', 'DeleteBucketPolicy', q('policy')),
+  r('GET', 'bucket', 'GetBucketCors', q('cors')),
+  r('PUT', 'bucket', 'PutBucketCors', q('cors')),
+  r('DELETE', 'bucket', 'DeleteBucketCors', q('cors')),
+  r('GET', 'bucket', 'GetBucketEncryption', q('encryption')),
+  r('PUT', 'bucket', 'PutBucketEncryption', q('encryption')),
+  r('DELETE', 'bucket', 'DeleteBucketEncryption', q('encryption')),
+  r('GET', 'bucket', 'GetBucketAcl', q('acl')),
+  r('PUT', 'bucket', 'PutBucketAcl', q('acl')),
+  r('GET', 'bucket', 'GetBucketOwnershipControls', q('ownershipControls')),
+  r('PUT', 'bucket', 'PutBucketOwnershipControls', q('ownershipControls')),
+  r('DELETE', 'bucket', 'DeleteBucketOwnershipControls', q('ownershipControls')),
+  r('GET', 'bucket', 'GetPublicAccessBlock', q('publicAccessBlock')),
+  r('PUT', 'bucket', 'PutPublicAccessBlock', q('publicAccessBlock')),
+  r('DELETE', 'bucket', 'DeletePublicAccessBlock', q('publicAccessBlock')),
+  r('GET', 'bucket', 'GetBucketWebsite', q('website')),
+  r('PUT', 'bucket', 'PutBucketWebsite', q('website')),
+  r('DELETE', 'bucket', 'DeleteBucketWebsite', q('website')),
+  r('GET', 'bucket', 'GetBucketReplication', q('replication')),
+  r('PUT', 'bucket', 'PutBucketReplication', q('replication')),
+  r('DELETE', 'bucket', 'DeleteBucketReplication', q('replication')),
+  r('GET', 'bucket', 'GetBucketNotificationConfiguration', q('notification')),
+  r('PUT', 'bucket', 'PutBucketNotificationConfiguration', q('notification')),
+  r('GET', 'bucket', 'GetBucketLogging', q('logging')),
+  r('PUT', 'bucket', 'PutBucketLogging', q('logging')),
+  r('GET', 'bucket', 'GetBucketRequestPayment', q('requestPayment')),
+  r('PUT', 'bucket', 'PutBucketRequestPayment', q('requestPayment')),
+  r('GET', 'bucket', 'GetBucketAccelerateConfiguration', q('accelerate')),
+  r('PUT', 'bucket', 'PutBucketAccelerateConfiguration', q('accelerate')),
+  r('GET', 'bucket', 'GetObjectLockConfiguration', q('object-lock')),
+  r('PUT', 'bucket', 'PutObjectLockConfiguration', q('object-lock')),
+  ...byId('Analytics', 'analytics'),
+  ...byId('Inventory', 'inventory'),
+  ...byId('Metrics', 'metrics'),
+  ...byId('IntelligentTiering', 'intelligent-tiering'),
   r('PUT', 'object', 'PutObject'),
   r('PUT', 'object', 'CopyObject', { header: 'x-amz-copy-source' }),
   r('PUT', 'object', 'UploadPart', q('partNumber', 'uploadId')),
@@ -85,7 +131,19 @@ export const ROUTES: Route[] = [
   r('GET', 'object', 'GetObjectLegalHold', q('legal-hold')),
   r('PUT', 'object', 'PutObjectLegalHold', q('legal-hold')),
   r('GET', 'object', 'GetObjectTorrent', q('torrent')),
-];
+] as const;
+
+/** The operations the table routes to: what route() can answer. */
+export type RoutedOperation = (typeof ROUTES)[number]['op'];
+
+/**
+ * Every Operation is routed but PreflightRequest (dispatch names every
+ * OPTIONS request so): an operation added to api/operations.ts without a
+ * rule here fails to compile, naming it; a rule naming anything else fails
+ * at its `r(...)`.
+ */
+type Unrouted = Exclude<Operation, RoutedOperation | 'PreflightRequest'>;
+export const EVERY_OPERATION_ROUTED: [Unrouted] extends [never] ? true : Unrouted = true;
 
 function specificity(route: Route): number {
   return (route.query?.length ?? 0) * 2 + (route.queryEq ? 1 : 0) + (route.header ? 1 : 0);
@@ -101,7 +159,7 @@ export interface RouteInput {
 }
 
 /** The operation a request names, or undefined when no rule matches (MethodNotAllowed). */
-export function route(input: RouteInput): string | undefined {
+export function route(input: RouteInput): RoutedOperation | undefined {
   for (const rt of SORTED) {
     if (rt.method !== input.method || rt.target !== input.target) continue;
     if (rt.query && !rt.query.every((name) => input.query.has(name))) continue;

@@ -1,9 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { address, route, ROUTES, type Target } from '../../src/http/router.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as sdk from '@aws-sdk/client-s3';
+import type { HttpRequest } from '@smithy/types';
+import { address, route, ROUTES, type RoutedOperation, type Target } from '../../src/http/router.js';
+import { OPERATIONS, type Operation } from '../../src/api/operations.js';
+import { HANDLERS } from '../../src/api/handlers.js';
 
 /** Requests as the SDK and the CLI send them, and the operation AWS would name. */
-const TABLE: Array<[string, Target, string, Record<string, string>, string]> = [
+const TABLE: Array<[string, Target, string, Record<string, string>, RoutedOperation]> = [
   ['GET', 'service', '', {}, 'ListBuckets'],
   ['PUT', 'bucket', '', {}, 'CreateBucket'],
   ['HEAD', 'bucket', '', {}, 'HeadBucket'],
@@ -22,6 +28,15 @@ const TABLE: Array<[string, Target, string, Record<string, string>, string]> = [
   ['PUT', 'bucket', 'policy', {}, 'PutBucketPolicy'],
   ['GET', 'bucket', 'acl', {}, 'GetBucketAcl'],
   ['PUT', 'bucket', 'lifecycle', {}, 'PutBucketLifecycleConfiguration'],
+  ['DELETE', 'bucket', 'lifecycle', {}, 'DeleteBucketLifecycle'],
+  ['GET', 'bucket', 'publicAccessBlock', {}, 'GetPublicAccessBlock'],
+  ['PUT', 'bucket', 'publicAccessBlock', {}, 'PutPublicAccessBlock'],
+  ['DELETE', 'bucket', 'publicAccessBlock', {}, 'DeletePublicAccessBlock'],
+  ['GET', 'bucket', 'object-lock', {}, 'GetObjectLockConfiguration'],
+  ['PUT', 'bucket', 'object-lock', {}, 'PutObjectLockConfiguration'],
+  ['GET', 'bucket', 'analytics', {}, 'ListBucketAnalyticsConfigurations'],
+  ['GET', 'bucket', 'analytics&id=a', {}, 'GetBucketAnalyticsConfiguration'],
+  ['GET', 'bucket', 'intelligent-tiering&id=a', {}, 'GetBucketIntelligentTieringConfiguration'],
   ['PUT', 'object', '', {}, 'PutObject'],
   ['PUT', 'object', 'x-id=PutObject', {}, 'PutObject'],
   ['PUT', 'object', '', { 'x-amz-copy-source': '/b/k' }, 'CopyObject'],
@@ -76,6 +91,95 @@ describe('router', () => {
       assert.ok(!seen.has(sig), sig);
       seen.add(sig);
     }
+  });
+});
+
+/** Operations AWS documents that have no SDK command: the browser form upload and the CORS preflight. */
+const NOT_SDK_COMMANDS = new Set(['PostObject', 'PreflightRequest']);
+const COMMANDS = new Map(Object.entries(sdk).filter(([name]) => name.endsWith('Command')));
+const ROUTED = new Set<string>(ROUTES.map((r) => r.op));
+
+/** Enough input for the SDK to build any routed operation's request: its path labels and required query and headers. */
+const INPUT = {
+  Bucket: 'bucket', Key: 'key', UploadId: 'upload', PartNumber: 1, CopySource: 'source/key', Id: 'id', ObjectAttributes: ['ETag'],
+  Delete: { Objects: [{ Key: 'key' }] }, Expression: 'SELECT * FROM S3Object', ExpressionType: 'SQL', InputSerialization: {}, OutputSerialization: {},
+};
+
+class Captured extends Error {
+  constructor(readonly request: HttpRequest) {
+    super('captured');
+  }
+}
+
+/** The HTTP request the SDK sends for an operation, captured after signing and never sent. */
+async function sdkRequest(op: string): Promise<HttpRequest> {
+  const client = new sdk.S3Client({
+    region: 'us-east-1', endpoint: 'http://localhost:9000', forcePathStyle: true, maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  });
+  client.middlewareStack.add(
+    () => async (args) => {
+      throw new Captured(args.request as HttpRequest);
+    },
+    { step: 'finalizeRequest', priority: 'low' },
+  );
+  const Command = COMMANDS.get(`${op}Command`) as new (input: typeof INPUT) => Parameters<typeof client.send>[0];
+  try {
+    await client.send(new Command(INPUT));
+  } catch (e) {
+    if (e instanceof Captured) return e.request;
+    throw e;
+  } finally {
+    client.destroy();
+  }
+  throw new Error(`${op}: the SDK sent nothing`);
+}
+
+function targetOf(path: string): Target {
+  const { bucket, key } = address(path, 'localhost:9000', []);
+  return key !== undefined ? 'object' : bucket !== undefined ? 'bucket' : 'service';
+}
+
+describe('operation names', () => {
+  it('every routed operation is AWS\'s: @aws-sdk/client-s3 has its command (but the listed few)', () => {
+    for (const op of ROUTED) if (!NOT_SDK_COMMANDS.has(op)) assert.ok(COMMANDS.has(`${op}Command`), `${op}: no ${op}Command in @aws-sdk/client-s3`);
+  });
+
+  for (const op of [...ROUTED].filter((name) => !NOT_SDK_COMMANDS.has(name))) {
+    it(`the SDK's ${op} request routes to ${op}`, async () => {
+      const request = await sdkRequest(op);
+      const query = new URLSearchParams();
+      for (const [name, value] of Object.entries(request.query ?? {})) {
+        for (const v of Array.isArray(value) ? value : [value ?? '']) query.append(name, v);
+      }
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
+      assert.equal(route({ method: request.method, target: targetOf(request.path), query, headers }), op);
+    });
+  }
+
+  it('the Operation list is the routed operations and PreflightRequest, each once', () => {
+    assert.equal(new Set(OPERATIONS).size, OPERATIONS.length);
+    assert.deepEqual(new Set(OPERATIONS), new Set([...ROUTED, 'PreflightRequest']));
+  });
+
+  it('every key of HANDLERS is routed (PreflightRequest: every OPTIONS request)', () => {
+    for (const op of Object.keys(HANDLERS)) assert.ok(ROUTED.has(op) || op === 'PreflightRequest', op);
+  });
+
+  it('every handler exported under an operation\'s name, anywhere in src/api/, is in HANDLERS', async () => {
+    const api = join(import.meta.dirname, '..', '..', 'src', 'api');
+    const names = new Set<string>(OPERATIONS);
+    const files = readdirSync(api, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    let found = 0;
+    for (const file of files) {
+      const module: Record<string, unknown> = await import(join(api, file));
+      for (const [name, value] of Object.entries(module)) {
+        if (!names.has(name) || typeof value !== 'function') continue;
+        found++;
+        assert.equal(typeof HANDLERS[name as Operation], 'function', `${file} exports ${name}, which HANDLERS does not list`);
+      }
+    }
+    assert.equal(found, Object.keys(HANDLERS).length);
   });
 });
 

@@ -146,8 +146,3 @@ export const DeletePublicAccessBlock: Handler = async (ctx) => {
   await changeBucket(ctx, { config: { publicAccessBlock: undefined } });
   return { status: 204 };
 };
-
-/** The router names the PublicAccessBlock operations after their sub-resource. */
-export const GetBucketPublicAccessBlock = GetPublicAccessBlock;
-export const PutBucketPublicAccessBlock = PutPublicAccessBlock;
-export const DeleteBucketPublicAccessBlock = DeletePublicAccessBlock;

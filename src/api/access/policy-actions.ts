@@ -4,6 +4,8 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
  */
+import type { Operation } from '../operations.js';
+
 export type ResourceKind = 'service' | 'bucket' | 'object';
 
 const OBJECT_ACTIONS = [
@@ -44,30 +46,13 @@ interface Need {
 const o = (action: string, versioned?: string): Need => ({ action: `s3:${action}`, versioned: versioned && `s3:${versioned}`, kind: 'object' });
 const b = (action: string): Need => ({ action: `s3:${action}`, kind: 'bucket' });
 
-const CONFIG_ACTIONS: Array<[string, string, string, string?]> = [
-  // [operation suffix, Get action, Put action, Delete action (default: the Put action)]
-  ['Tagging', 'GetBucketTagging', 'PutBucketTagging'],
-  ['LifecycleConfiguration', 'GetLifecycleConfiguration', 'PutLifecycleConfiguration'],
-  ['Policy', 'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy'],
-  ['Cors', 'GetBucketCORS', 'PutBucketCORS'],
-  ['Encryption', 'GetEncryptionConfiguration', 'PutEncryptionConfiguration'],
-  ['Acl', 'GetBucketAcl', 'PutBucketAcl'],
-  ['OwnershipControls', 'GetBucketOwnershipControls', 'PutBucketOwnershipControls'],
-  ['PublicAccessBlock', 'GetBucketPublicAccessBlock', 'PutBucketPublicAccessBlock'],
-  ['Website', 'GetBucketWebsite', 'PutBucketWebsite', 'DeleteBucketWebsite'],
-  ['Replication', 'GetReplicationConfiguration', 'PutReplicationConfiguration'],
-  ['NotificationConfiguration', 'GetBucketNotification', 'PutBucketNotification'],
-  ['Logging', 'GetBucketLogging', 'PutBucketLogging'],
-  ['RequestPayment', 'GetBucketRequestPayment', 'PutBucketRequestPayment'],
-  ['AccelerateConfiguration', 'GetAccelerateConfiguration', 'PutAccelerateConfiguration'],
-  ['ObjectLockConfiguration', 'GetBucketObjectLockConfiguration', 'PutBucketObjectLockConfiguration'],
-  ['AnalyticsConfiguration', 'GetAnalyticsConfiguration', 'PutAnalyticsConfiguration'],
-  ['InventoryConfiguration', 'GetInventoryConfiguration', 'PutInventoryConfiguration'],
-  ['MetricsConfiguration', 'GetMetricsConfiguration', 'PutMetricsConfiguration'],
-  ['IntelligentTieringConfiguration', 'GetIntelligentTieringConfiguration', 'PutIntelligentTieringConfiguration'],
-];
-
-export const OPERATION_ACTIONS: Readonly<Record<string, Need>> = {
+/**
+ * The action each operation needs, by operation. A bucket configuration's
+ * Delete needs its Put action, but for the policy and the website. The
+ * Operation key type makes a misspelt operation a compile error; an
+ * operation without an entry is for the bucket owner only (authorize.ts).
+ */
+export const OPERATION_ACTIONS = {
   ListBuckets: { action: 's3:ListAllMyBuckets', kind: 'service' },
   CreateBucket: b('CreateBucket'),
   HeadBucket: b('ListBucket'),
@@ -79,9 +64,61 @@ export const OPERATION_ACTIONS: Readonly<Record<string, Need>> = {
   GetBucketLocation: b('GetBucketLocation'),
   GetBucketVersioning: b('GetBucketVersioning'),
   PutBucketVersioning: b('PutBucketVersioning'),
-  ...Object.fromEntries(CONFIG_ACTIONS.flatMap(([name, get, put, del]) => [
-    [`GetBucket${name}`, b(get)], [`PutBucket${name}`, b(put)], [`DeleteBucket${name}`, b(del ?? put)],
-  ])),
+  GetBucketTagging: b('GetBucketTagging'),
+  PutBucketTagging: b('PutBucketTagging'),
+  DeleteBucketTagging: b('PutBucketTagging'),
+  GetBucketLifecycleConfiguration: b('GetLifecycleConfiguration'),
+  PutBucketLifecycleConfiguration: b('PutLifecycleConfiguration'),
+  DeleteBucketLifecycle: b('PutLifecycleConfiguration'),
+  GetBucketPolicy: b('GetBucketPolicy'),
+  PutBucketPolicy: b('PutBucketPolicy'),
+  DeleteBucketPolicy: b('DeleteBucketPolicy'),
+  GetBucketCors: b('GetBucketCORS'),
+  PutBucketCors: b('PutBucketCORS'),
+  DeleteBucketCors: b('PutBucketCORS'),
+  GetBucketEncryption: b('GetEncryptionConfiguration'),
+  PutBucketEncryption: b('PutEncryptionConfiguration'),
+  DeleteBucketEncryption: b('PutEncryptionConfiguration'),
+  GetBucketAcl: b('GetBucketAcl'),
+  PutBucketAcl: b('PutBucketAcl'),
+  GetBucketOwnershipControls: b('GetBucketOwnershipControls'),
+  PutBucketOwnershipControls: b('PutBucketOwnershipControls'),
+  DeleteBucketOwnershipControls: b('PutBucketOwnershipControls'),
+  GetPublicAccessBlock: b('GetBucketPublicAccessBlock'),
+  PutPublicAccessBlock: b('PutBucketPublicAccessBlock'),
+  DeletePublicAccessBlock: b('PutBucketPublicAccessBlock'),
+  GetBucketWebsite: b('GetBucketWebsite'),
+  PutBucketWebsite: b('PutBucketWebsite'),
+  DeleteBucketWebsite: b('DeleteBucketWebsite'),
+  GetBucketReplication: b('GetReplicationConfiguration'),
+  PutBucketReplication: b('PutReplicationConfiguration'),
+  DeleteBucketReplication: b('PutReplicationConfiguration'),
+  GetBucketNotificationConfiguration: b('GetBucketNotification'),
+  PutBucketNotificationConfiguration: b('PutBucketNotification'),
+  GetBucketLogging: b('GetBucketLogging'),
+  PutBucketLogging: b('PutBucketLogging'),
+  GetBucketRequestPayment: b('GetBucketRequestPayment'),
+  PutBucketRequestPayment: b('PutBucketRequestPayment'),
+  GetBucketAccelerateConfiguration: b('GetAccelerateConfiguration'),
+  PutBucketAccelerateConfiguration: b('PutAccelerateConfiguration'),
+  GetObjectLockConfiguration: b('GetBucketObjectLockConfiguration'),
+  PutObjectLockConfiguration: b('PutBucketObjectLockConfiguration'),
+  GetBucketAnalyticsConfiguration: b('GetAnalyticsConfiguration'),
+  ListBucketAnalyticsConfigurations: b('GetAnalyticsConfiguration'),
+  PutBucketAnalyticsConfiguration: b('PutAnalyticsConfiguration'),
+  DeleteBucketAnalyticsConfiguration: b('PutAnalyticsConfiguration'),
+  GetBucketInventoryConfiguration: b('GetInventoryConfiguration'),
+  ListBucketInventoryConfigurations: b('GetInventoryConfiguration'),
+  PutBucketInventoryConfiguration: b('PutInventoryConfiguration'),
+  DeleteBucketInventoryConfiguration: b('PutInventoryConfiguration'),
+  GetBucketMetricsConfiguration: b('GetMetricsConfiguration'),
+  ListBucketMetricsConfigurations: b('GetMetricsConfiguration'),
+  PutBucketMetricsConfiguration: b('PutMetricsConfiguration'),
+  DeleteBucketMetricsConfiguration: b('PutMetricsConfiguration'),
+  GetBucketIntelligentTieringConfiguration: b('GetIntelligentTieringConfiguration'),
+  ListBucketIntelligentTieringConfigurations: b('GetIntelligentTieringConfiguration'),
+  PutBucketIntelligentTieringConfiguration: b('PutIntelligentTieringConfiguration'),
+  DeleteBucketIntelligentTieringConfiguration: b('PutIntelligentTieringConfiguration'),
   DeleteObjects: o('DeleteObject'),
   PostObject: o('PutObject'),
   PutObject: o('PutObject'),
@@ -108,11 +145,13 @@ export const OPERATION_ACTIONS: Readonly<Record<string, Need>> = {
   GetObjectLegalHold: o('GetObjectLegalHold'),
   PutObjectLegalHold: o('PutObjectLegalHold'),
   GetObjectTorrent: o('GetObjectTorrent', 'GetObjectVersionTorrent'),
-};
+} satisfies { readonly [Op in Operation]?: Need };
+
+const NEEDS: ReadonlyMap<string, Need> = new Map(Object.entries(OPERATION_ACTIONS));
 
 /** The action an operation needs, given whether the request names a version. */
 export function actionFor(op: string, versionId: string | null): { action: string; kind: ResourceKind } | undefined {
-  const need = OPERATION_ACTIONS[op];
+  const need = NEEDS.get(op);
   if (!need) return undefined;
   return { action: versionId !== null && need.versioned ? need.versioned : need.action, kind: need.kind };
 }

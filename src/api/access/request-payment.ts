@@ -1,5 +1,6 @@
 import { S3Error } from '../../errors.js';
 import { bucketOf, header, type Handler, type RequestContext, type S3Response } from '../context.js';
+import type { HandlerTable, Operation } from '../operations.js';
 import { parseXml, xmlDocument } from '../xml.js';
 import type { BucketRow } from '../../meta/types.js';
 import { readBody } from '../body.js';
@@ -29,7 +30,7 @@ import { changeBucket } from '../bucket/change.js';
 export type Payer = 'Requester' | 'BucketOwner';
 
 /** The operations whose output has `RequestCharged` (the S3 API model, 2006-03-01). */
-export const CHARGED_OPERATIONS: ReadonlySet<string> = new Set([
+export const CHARGED_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
   'AbortMultipartUpload', 'CompleteMultipartUpload', 'CopyObject', 'CreateMultipartUpload', 'DeleteObject', 'DeleteObjects',
   'GetBucketAccelerateConfiguration', 'GetObject', 'GetObjectAcl', 'GetObjectAttributes', 'GetObjectTorrent', 'HeadObject',
   'ListMultipartUploads', 'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'ListParts', 'PutObject', 'PutObjectAcl',
@@ -37,7 +38,7 @@ export const CHARGED_OPERATIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** The operations whose input has `RequestPayer`: those a non-owner must send it with to a requester-pays bucket. */
-export const PAYER_OPERATIONS: ReadonlySet<string> = new Set([
+export const PAYER_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
   ...CHARGED_OPERATIONS, 'GetObjectLegalHold', 'GetObjectRetention', 'GetObjectTagging', 'PutObjectTagging',
 ]);
 
@@ -76,11 +77,11 @@ function charged(ctx: RequestContext, r: S3Response): S3Response {
  * `x-amz-request-charged` to their answer. A request to a bucket that is not
  * requester-pays and names no payer goes straight to its handler.
  */
-export function withRequestPayment(handlers: Record<string, Handler>): Record<string, Handler> {
-  const out = { ...handlers };
+export function withRequestPayment(handlers: HandlerTable): HandlerTable {
+  const out: { [Op in Operation]?: Handler } = { ...handlers };
   for (const op of PAYER_OPERATIONS) {
     const h = handlers[op];
-    if (typeof h !== 'function') continue;
+    if (!h) continue;
     const charges = CHARGED_OPERATIONS.has(op);
     out[op] = (ctx) => {
       const bucket = bucketOf(ctx);

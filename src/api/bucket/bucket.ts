@@ -3,9 +3,7 @@ import { bucketOf, type Handler, type RequestContext } from '../context.js';
 import { parseXml, xmlDocument } from '../xml.js';
 import { readBody } from '../body.js';
 import { newBucketAccessConfig } from '../access/ownership.js';
-import { tagsFromXml, tagsXml, type Tags } from '../object/tagging.js';
 import { isVersioned } from '../object/versions.js';
-import { changeBucket } from './change.js';
 
 /**
  * Bucket naming rules for general purpose buckets.
@@ -138,23 +136,5 @@ export const DeleteBucket: Handler = async (ctx) => {
     const message = versioned ? 'The bucket you tried to delete is not empty. You must delete all versions in the bucket.' : undefined;
     throw new S3Error('BucketNotEmpty', message, { BucketName: ctx.bucket });
   }
-  return { status: 204 };
-};
-
-/** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketTagging.html */
-export const GetBucketTagging: Handler = async (ctx) => {
-  const tags = bucketOf(ctx).config.tagging as Tags | undefined;
-  if (!tags) throw new S3Error('NoSuchTagSet', undefined, { BucketName: ctx.bucket });
-  return { status: 200, headers: { 'content-type': 'application/xml' }, body: tagsXml(tags) };
-};
-
-export const PutBucketTagging: Handler = async (ctx) => {
-  const tags = tagsFromXml(await readBody(ctx), 'bucket');
-  await changeBucket(ctx, { config: { tagging: tags } });
-  return { status: 204 };
-};
-
-export const DeleteBucketTagging: Handler = async (ctx) => {
-  await changeBucket(ctx, { config: { tagging: undefined } });
   return { status: 204 };
 };

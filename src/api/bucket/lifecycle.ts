@@ -110,7 +110,6 @@ function lifecycleOf(config: Record<string, unknown>): StoredLifecycle | undefin
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLifecycleConfiguration.html */
 export const PutBucketLifecycleConfiguration: Handler = async (ctx) => {
-  const bucket = bucketOf(ctx);
   const minSize = header(ctx, 'x-amz-transition-default-minimum-object-size') ?? 'all_storage_classes_128K';
   if (!MIN_SIZE_VALUES.has(minSize)) {
     throw new S3Error('InvalidRequest', 'Invalid TransitionDefaultMinimumObjectSize found: ' + minSize);
@@ -137,7 +136,7 @@ export const GetBucketLifecycleConfiguration: Handler = async (ctx) => {
 };
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketLifecycle.html */
-export const DeleteBucketLifecycleConfiguration: Handler = async (ctx) => {
+export const DeleteBucketLifecycle: Handler = async (ctx) => {
   await changeBucket(ctx, { config: { lifecycle: undefined } });
   return { status: 204 };
 };
