@@ -7,19 +7,16 @@ import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openAccounts } from './engine/accounts/accounts.js';
 import { createAuthenticator } from './auth/index.js';
-import { FsBlobStore } from './blob/fs.js';
 import type { BlobStore } from './blob/types.js';
 import { DEFAULTS, type Config } from './config.js';
-import type { Deps } from './api/context.js';
-import { dispatch } from './http/dispatch.js';
+import { dispatch, type ServerDeps } from './http/dispatch.js';
 import { answerOps, Metrics, OPS_PREFIX } from './http/ops.js';
 import { answerClientErrors } from './http/client-errors.js';
 import { startJobs, type JobRunner } from './jobs/index.js';
 import { ServerKeys } from './crypto/keys.js';
 import { registerLifecycleJob } from './api/bucket/lifecycle.js';
-import { SqliteMetaStore } from './meta/sqlite/store.js';
-import { lockDataDir, type DataDirLock } from './meta/sqlite/lock.js';
-import { PostgresMetaStore } from './meta/postgres/store.js';
+import type { DataDirLock } from './meta/sqlite/lock.js';
+import { lockForServer, openBlobStore, openMetaStore } from './stores.js';
 import type { MetaStore } from './meta/types.js';
 import { withBucketCache } from './meta/bucket-cache.js';
 import { HashPool } from './util/hash-pool.js';
@@ -43,7 +40,7 @@ export interface RunningServer {
   accessKeyId: string;
   secretAccessKey: string;
   dataDir: string;
-  deps: Deps;
+  deps: ServerDeps;
   jobs: JobRunner;
   close(): Promise<void>;
 }
@@ -75,19 +72,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // The TLS and master key files are read now: a missing or bad one fails the start before anything opens.
     server = secure ? createHttpsServer({ cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) }) : createHttpServer();
     // SQLite mode: one server per data directory, held before anything in it is opened (meta/sqlite/lock.ts).
-    if (config.meta === 'sqlite') lock = lockDataDir(config.dataDir);
+    lock = lockForServer(config);
     sseKeys = new ServerKeys(config.dataDir, log, config.masterKeyFile);
-    store = typeof givenMeta === 'object' ? givenMeta : config.meta === 'postgres'
-      ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, onError: (err) => log.warn({ error: err.message }, 'postgres connection lost; the pool opens a new one') })
-      : new SqliteMetaStore(join(config.dataDir, 'meta.sqlite'));
+    store = typeof givenMeta === 'object' ? givenMeta : await openMetaStore(config, { log });
   } catch (e) {
     abandon();
     throw e;
   }
   // Bucket rows are cached: at most 1 s old, dropped at once by this server's own changes (meta/bucket-cache.ts).
   const meta = withBucketCache(store);
-  // Blobs being written renew their modification time four times per grace period, so no reaper takes them for orphans.
-  const blobs = givenBlobs ?? new FsBlobStore(join(config.dataDir, 'blobs'), { heartbeatMs: Math.min(15_000, Math.max(50, config.blobGraceMs / 4)) });
+  const blobs = givenBlobs ?? openBlobStore(config);
   const accounts = await openAccounts(config, meta, log).catch(async (e) => {
     await meta.close();
     await blobs.close();
@@ -99,7 +93,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const metrics = new Metrics();
   // One hashing thread per core, started on the first large body.
   const hashPool = new HashPool(availableParallelism(), (err) => log.warn({ error: err.message }, 'hash threads could not start; hashing on the main thread'));
-  const deps: Deps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys, metrics, hashPool };
+  const deps: ServerDeps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys, metrics, hashPool };
   registerLifecycleJob(deps);
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

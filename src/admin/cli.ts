@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { resolveConfig, type Config } from '../config.js';
-import { PostgresMetaStore } from '../meta/postgres/store.js';
-import { SqliteMetaStore } from '../meta/sqlite/store.js';
 import type { MetaStore } from '../meta/types.js';
+import { openMetaStore } from '../stores.js';
 import { addAccount, createKey, removeAccount, revokeKey } from '../engine/accounts/manage.js';
 import { SecretBox } from '../crypto/secrets.js';
 
@@ -93,9 +92,8 @@ function run(action: Action) {
     });
     const dataDir = resolve(config.dataDir);
     mkdirSync(dataDir, { recursive: true });
-    const meta: MetaStore = config.meta === 'postgres'
-      ? await PostgresMetaStore.open({ connectionString: config.postgresUrl, max: 2 })
-      : new SqliteMetaStore(join(dataDir, 'meta.sqlite'));
+    // Opened as a server opens it (stores.ts), but without the data directory lock: admin runs beside a server.
+    const meta = await openMetaStore({ ...config, dataDir }, { poolMax: 2 });
     let box: SecretBox | undefined;
     try {
       const out = await action({ config, meta, box: () => (box ??= SecretBox.open(dataDir)) }, opts, typeof args[0] === 'string' ? args[0] : undefined);

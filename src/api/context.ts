@@ -1,31 +1,33 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { AuthResult, Authenticator, DecodedBody } from '../auth/index.js';
-import type { BlobStore } from '../blob/types.js';
-import type { Config } from '../config.js';
-import type { ServerKeys } from '../crypto/keys.js';
-import type { BucketRow, MetaStore } from '../meta/types.js';
-import type { Metrics } from '../http/ops.js';
+import type { BucketRow } from '../meta/types.js';
 import type { Accounts, Account } from '../engine/accounts/accounts.js';
-import type { HashPool } from '../util/hash-pool.js';
+import type { EngineDeps } from '../engine/deps.js';
+
+/**
+ * The request context, handler and response types: api/'s own, so that the
+ * S3 rules need nothing from the wire layer above them (src/http/ builds a
+ * RequestContext for each request and writes the S3Response a handler returns).
+ */
 
 /** Everything a handler may use, injected through startServer(deps): no module singletons. */
-export interface Deps {
-  meta: MetaStore;
-  blobs: BlobStore;
-  config: Config;
+export interface Deps extends EngineDeps {
   log: Logger;
   accounts: Accounts;
-  auth: Authenticator;
   /** Background jobs the API can poke (collector after deletes) or add to (lifecycle). */
-  /** Request metrics for the /-/metrics endpoint. */
-  metrics: Metrics;
   jobs: { collectSoon(): void; register(name: string, job: (now: number) => Promise<void>): void };
-  /** SSE-S3 master key and SSE-KMS keyring (src/crypto/keys.ts). */
-  sseKeys: ServerKeys;
-  /** Worker threads that hash large bodies and copied ranges off the event loop (src/util/hash-pool.ts). */
-  hashPool: HashPool;
+}
+
+/** How a request was authenticated, as far as S3 rules ask (src/auth's AuthResult is one). */
+export interface RequestAuth {
+  anonymous: boolean;
+  method?: 'header' | 'presigned';
+}
+
+/** A request body with its aws-chunked framing removed and its signatures and hashes verified, and its trailers. */
+export interface RequestBody extends Readable {
+  trailers: Record<string, string>;
 }
 
 /** A request resolved once, before any handler runs. */
@@ -42,14 +44,14 @@ export interface RequestContext {
   headers: IncomingHttpHeaders;
   secure: boolean;
   remoteAddress: string;
-  auth: AuthResult;
+  auth: RequestAuth;
   /** The authenticated account; undefined for anonymous requests. */
   principal?: Account;
   /** The target bucket, resolved for every bucket- and object-level operation but CreateBucket. */
   bucketRow?: BucketRow;
   deps: Deps;
   /** The decoded request body (aws-chunked framing removed, signatures and hashes verified). */
-  body(): DecodedBody;
+  body(): RequestBody;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
   /** Set by handlers for the access log. */

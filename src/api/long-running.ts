@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { S3Error } from '../errors.js';
 import type { Headers, RequestContext, S3Response } from './context.js';
-import { errorXml, s3ErrorOf } from '../http/respond.js';
+import { errorXml, s3ErrorOf } from './error-response.js';
 
 /** How often a long-running answer sends a space to keep the connection open. */
 const TICK_MS = 1000;

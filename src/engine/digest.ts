@@ -14,15 +14,15 @@
  * A blob that vanished while being read (collected after its last reference
  * went) reads as BlobGone, which makes the copy resolve its source again.
  */
-import type { Deps } from '../api/context.js';
+import type { EngineDeps, SseReadKeys } from './deps.js';
 import { BlobGone, type BlobRow, type Extent } from '../meta/types.js';
 import { combineCrc, type ChecksumAlgorithm } from '../util/checksum.js';
 import { createFastCrc64 } from '../util/crc64nvme-wasm.js';
 import { planRange, rangeCrc, validCheckpoints } from '../util/crc-checkpoints.js';
 import type { FileSegment, FileSpan } from '../util/hash-pool.js';
 import { MultiHash, type HashAlgorithm, type HashResult } from '../util/multi-hash.js';
-import { forEachChunk, isInline } from './read.js';
-import type { SseReadKeys } from '../api/sse/sse.js';
+import { isInline } from './blob-ids.js';
+import { forEachChunk } from './read.js';
 
 /** What a digest pass yields. */
 export interface Digest {
@@ -35,21 +35,21 @@ export interface Digest {
 const EMPTY_CRC: Buffer = Buffer.alloc(8);
 
 /** The blob rows of the extents' plaintext blobs, by id (encrypted extents need none). */
-async function rowsOf(deps: Deps, extents: Extent[]): Promise<Map<string, BlobRow | undefined>> {
+async function rowsOf(deps: EngineDeps, extents: Extent[]): Promise<Map<string, BlobRow | undefined>> {
   const ids = [...new Set(extents.filter((e) => !e.dk).map((e) => e.blob))];
   const rows = await Promise.all(ids.map((id) => deps.meta.getBlob(id)));
   return new Map(ids.map((id, i) => [id, rows[i]]));
 }
 
 /** The file segments the extents name, when every one is a plaintext blob file the pool can read. */
-function segmentsOf(deps: Deps, extents: Extent[]): FileSegment[] | undefined {
+function segmentsOf(deps: EngineDeps, extents: Extent[]): FileSegment[] | undefined {
   const path = deps.blobs.filePath?.bind(deps.blobs);
   if (!path || extents.some((e) => e.dk || isInline(e.blob))) return undefined;
   return extents.filter((e) => e.len > 0).map((e) => ({ path: path(e.blob), start: e.off, end: e.off + e.len }));
 }
 
 /** One read pass over the extents for `algs`: in a hashing thread when it can read them, else here. */
-async function readPass(deps: Deps, extents: Extent[], algs: HashAlgorithm[], keys?: SseReadKeys): Promise<HashResult> {
+async function readPass(deps: EngineDeps, extents: Extent[], algs: HashAlgorithm[], keys?: SseReadKeys): Promise<HashResult> {
   const segments = segmentsOf(deps, extents);
   const pooled = segments && (await deps.hashPool.file(segments, algs));
   if (pooled) return pooled;
@@ -67,7 +67,7 @@ function derivable(extents: Extent[], rows: Map<string, BlobRow | undefined>): b
 }
 
 /** The CRC-64/NVME of the extents (all derivable) from checkpoints, reading only unaligned heads and tails. */
-async function derivedCrc64(deps: Deps, extents: Extent[], rows: Map<string, BlobRow | undefined>): Promise<Buffer> {
+async function derivedCrc64(deps: EngineDeps, extents: Extent[], rows: Map<string, BlobRow | undefined>): Promise<Buffer> {
   const crcs = await Promise.all(extents.map(async (e) => {
     const row = rows.get(e.blob)!;
     if (row.inline) {
@@ -93,7 +93,7 @@ async function derivedCrc64(deps: Deps, extents: Extent[], rows: Map<string, Blo
  * Undefined when the pool cannot run.
  */
 async function pooledWithCrc(
-  deps: Deps, extents: Extent[], segments: FileSegment[], rows: Map<string, BlobRow | undefined>, md5: boolean,
+  deps: EngineDeps, extents: Extent[], segments: FileSegment[], rows: Map<string, BlobRow | undefined>, md5: boolean,
 ): Promise<{ md5?: Buffer; crc: Buffer } | undefined> {
   const live = extents.filter((e) => e.len > 0);
   const plans = live.map((e) => planRange(rows.get(e.blob)!.size, e.off, e.off + e.len));
@@ -121,7 +121,7 @@ async function pooledWithCrc(
  * with `keys`.
  */
 export async function digestExtents(
-  deps: Deps, extents: Extent[], want: { md5: boolean; algorithm?: ChecksumAlgorithm }, keys?: SseReadKeys,
+  deps: EngineDeps, extents: Extent[], want: { md5: boolean; algorithm?: ChecksumAlgorithm }, keys?: SseReadKeys,
 ): Promise<Digest> {
   if (!want.md5 && !want.algorithm) return {};
   try {
@@ -146,7 +146,8 @@ export async function digestExtents(
     return { md5: want.md5 ? md5 ?? read.digests.MD5!.toString('hex') : undefined, checksum: want.algorithm ? read.digests[want.algorithm]!.toString('base64') : undefined };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || /^inline blob .* missing$/.test(err.message ?? '')) throw new BlobGone(extents[0]?.blob ?? '');
+    // A file that went; an inline blob that went is BlobGone already (blob-ids.ts).
+    if (err.code === 'ENOENT') throw new BlobGone(extents[0]?.blob ?? '');
     throw e;
   }
 }

@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import type { BlobStore, BlobWriter } from '../blob/types.js';
-import type { Deps } from '../api/context.js';
+import type { EngineDeps, SseReadKeys } from './deps.js';
 import type { Extent, NewBlob } from '../meta/types.js';
 import { deriveKek, openDataKey, parseSealed, type Kek } from '../crypto/envelope.js';
 import { IntegrityError } from '../crypto/format.js';
 import { BlobEncryptor, decryptRange, storedRange } from '../crypto/stream.js';
-import { isInline } from './read.js';
-import type { SseReadKeys } from '../api/sse/sse.js';
+import { inlineBytes, isInline } from './blob-ids.js';
 
 /**
  * Encrypted blobs in the blob and metadata stores (format: `crypto/format.ts`).
@@ -66,7 +65,7 @@ export function sealInline(id: string, data: Buffer, kek: Kek): { manifest: Exte
 }
 
 /** The KEK a sealed data key names, from the server's keys or the request's customer key. */
-export function kekForSeal(deps: Deps, sealed: string, keys: SseReadKeys | undefined): Kek {
+export function kekForSeal(deps: EngineDeps, sealed: string, keys: SseReadKeys | undefined): Kek {
   const info = parseSealed(sealed);
   if (info.kind === 's') return deps.sseKeys.masterKek();
   if (info.kind === 'c') {
@@ -79,14 +78,12 @@ export function kekForSeal(deps: Deps, sealed: string, keys: SseReadKeys | undef
 }
 
 /** Plaintext bytes of one encrypted extent, reading and authenticating only the segments it covers. */
-export async function* decryptExtent(deps: Deps, e: Extent, keys: SseReadKeys | undefined): AsyncGenerator<Buffer> {
+export async function* decryptExtent(deps: EngineDeps, e: Extent, keys: SseReadKeys | undefined): AsyncGenerator<Buffer> {
   const { dk, plainSize } = openDataKey(e.dk!, e.blob, kekForSeal(deps, e.dk!, keys));
   const r = storedRange(plainSize, e.off, e.len);
   let stored: AsyncIterable<Buffer> | Buffer[];
   if (isInline(e.blob)) {
-    const blob = await deps.meta.getBlob(e.blob);
-    if (!blob?.inline) throw new Error(`inline blob ${e.blob} missing`);
-    stored = [blob.inline.subarray(r.start, r.end)];
+    stored = [(await inlineBytes(deps.meta, e.blob)).subarray(r.start, r.end)];
   } else {
     stored = deps.blobs.read(e.blob, r.start, r.end) as AsyncIterable<Buffer>;
   }

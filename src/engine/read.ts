@@ -1,13 +1,8 @@
 import { Readable } from 'node:stream';
-import type { Deps } from '../api/context.js';
+import type { EngineDeps, SseReadKeys } from './deps.js';
 import type { Extent } from '../meta/types.js';
+import { inlineBytes, isInline } from './blob-ids.js';
 import { decryptExtent } from './encrypted.js';
-import type { SseReadKeys } from '../api/sse/sse.js';
-
-/** Inline blobs (stored in metadata) have ids starting with `i`, file blobs with `f`. */
-export function isInline(blobId: string): boolean {
-  return blobId.startsWith('i');
-}
 
 /** The extents covering bytes [start, end) of a manifest: a slice, no data touched. */
 export function sliceManifest(manifest: Extent[], start: number, end: number): Extent[] {
@@ -27,7 +22,7 @@ export function sliceManifest(manifest: Extent[], start: number, end: number): E
   return out;
 }
 
-async function* extentChunks(deps: Deps, extents: Extent[], keys?: SseReadKeys): AsyncGenerator<Buffer> {
+async function* extentChunks(deps: EngineDeps, extents: Extent[], keys?: SseReadKeys): AsyncGenerator<Buffer> {
   for (const e of extents) {
     if (e.len === 0) continue;
     if (e.dk) {
@@ -35,9 +30,7 @@ async function* extentChunks(deps: Deps, extents: Extent[], keys?: SseReadKeys):
       continue;
     }
     if (isInline(e.blob)) {
-      const blob = await deps.meta.getBlob(e.blob);
-      if (!blob?.inline) throw new Error(`inline blob ${e.blob} missing`);
-      yield blob.inline.subarray(e.off, e.off + e.len);
+      yield (await inlineBytes(deps.meta, e.blob)).subarray(e.off, e.off + e.len);
       continue;
     }
     for await (const chunk of deps.blobs.read(e.blob, e.off, e.off + e.len)) yield chunk as Buffer;
@@ -49,7 +42,7 @@ async function* extentChunks(deps: Deps, extents: Extent[], keys?: SseReadKeys):
  * decrypted with `keys` (the request's SSE-C key, the object's KMS context:
  * api/sse.ts `readSse`) and the server's own keys.
  */
-export function readManifest(deps: Deps, manifest: Extent[], start: number, end: number, keys?: SseReadKeys): Readable {
+export function readManifest(deps: EngineDeps, manifest: Extent[], start: number, end: number, keys?: SseReadKeys): Readable {
   const extents = sliceManifest(manifest, start, end);
   // One plaintext blob file (every single-part object): its own stream, with no generator in between.
   if (extents.length === 1 && !extents[0].dk && !isInline(extents[0].blob)) return deps.blobs.read(extents[0].blob, extents[0].off, extents[0].off + extents[0].len);
@@ -57,6 +50,21 @@ export function readManifest(deps: Deps, manifest: Extent[], start: number, end:
 }
 
 /** Reads extents through a callback, for computing digests of copied ranges without a stream. */
-export async function forEachChunk(deps: Deps, extents: Extent[], fn: (chunk: Buffer) => void, keys?: SseReadKeys): Promise<void> {
+export async function forEachChunk(deps: EngineDeps, extents: Extent[], fn: (chunk: Buffer) => void, keys?: SseReadKeys): Promise<void> {
   for await (const chunk of extentChunks(deps, extents, keys)) fn(chunk);
+}
+
+/**
+ * Bytes [start, end) as one Buffer when every extent they cover is a
+ * plaintext inline blob and they are at most `max` bytes (a small object:
+ * its bytes are in the metadata row already, so this holds nothing a stream
+ * would not), else undefined.
+ */
+export async function inlineRange(deps: EngineDeps, manifest: Extent[], start: number, end: number, max: number): Promise<Buffer | undefined> {
+  if (end - start > max) return undefined;
+  const extents = sliceManifest(manifest, start, end);
+  if (extents.some((e) => e.dk !== undefined || !isInline(e.blob))) return undefined;
+  const chunks: Buffer[] = [];
+  for (const e of extents) if (e.len > 0) chunks.push((await inlineBytes(deps.meta, e.blob)).subarray(e.off, e.off + e.len));
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }

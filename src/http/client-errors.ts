@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { S3Error, type S3ErrorCode } from '../errors.js';
 import { newRequestIds } from './request-id.js';
-import { errorXml } from './respond.js';
+import { errorXml } from '../api/error-response.js';
 
 /** Node's own parser errors and the S3 answer each gets. */
 const PARSER_ERRORS: Record<string, S3ErrorCode> = {

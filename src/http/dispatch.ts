@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { S3Error } from '../errors.js';
-import type { AuthResult, DecodedBody } from '../auth/index.js';
+import type { AuthResult, Authenticator, DecodedBody } from '../auth/index.js';
 import type { Deps, RequestContext, S3Response } from '../api/context.js';
+import type { Metrics } from './ops.js';
 import { address, route, type Target } from './router.js';
-import { errorResponse, s3ErrorOf, send } from './respond.js';
+import { errorResponse, s3ErrorOf } from '../api/error-response.js';
+import { send } from './respond.js';
 import { newRequestIds } from './request-id.js';
 import { HANDLERS } from '../api/handlers.js';
 import { authorize } from '../api/access/authorize.js';
@@ -23,12 +25,19 @@ function targetOf(bucket: string | undefined, key: string | undefined): Target {
   return key !== undefined ? 'object' : bucket !== undefined ? 'bucket' : 'service';
 }
 
+/** What the wire layer adds to the handlers' dependencies: the authenticator and the request metrics. */
+export interface ServerDeps extends Deps {
+  auth: Authenticator;
+  /** Request metrics for the /-/metrics endpoint. */
+  metrics: Metrics;
+}
+
 /**
  * One request, start to end: address, route, authenticate, authorize,
  * resolve the bucket, run the handler, write the answer. Nothing a client
  * sends can make this throw past it: unknown failures become InternalError.
  */
-export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
+export async function dispatch(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
   const started = performance.now();
   const { requestId, hostId } = newRequestIds();
   res.setHeader('x-amz-request-id', requestId);
@@ -102,7 +111,7 @@ export async function dispatch(deps: Deps, req: IncomingMessage, res: ServerResp
       if (!ctx.bucketRow) throw new S3Error('NoSuchBucket', undefined, { BucketName: addr.bucket });
     }
     await authorize(ctx);
-    const handler = HANDLERS[op];
+    const handler = HANDLERS[named];
     if (!handler) throw new S3Error('NotImplemented', `${op} is not implemented by Tessera`, { Operation: op });
     response = await handler(ctx);
   } catch (e) {

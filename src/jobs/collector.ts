@@ -1,6 +1,6 @@
 import type { BlobStore } from '../blob/types.js';
 import type { MetaStore } from '../meta/types.js';
-import { isInline } from '../engine/read.js';
+import { isInline } from '../engine/blob-ids.js';
 
 /**
  * The blob collector. Blobs whose reference count has been zero for longer

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../../errors.js';
 import { bucketOf, header, type Handler, type Headers, type RequestContext, type S3Response } from '../context.js';
-import { errorXml } from '../../http/respond.js';
+import { errorXml } from '../error-response.js';
 import { parseXml, xmlDocument } from '../xml.js';
 import type { BucketRow } from '../../meta/types.js';
 import { readBody } from '../body.js';

@@ -19,7 +19,6 @@ import { changeBucket } from './change.js';
  * is not something Tessera does: asking for it is NotImplemented.
  */
 export const PutBucketVersioning: Handler = async (ctx) => {
-  const bucket = bucketOf(ctx);
   const text = await readBody(ctx);
   if (text.trim() === '') throw new S3Error('MissingRequestBodyError');
   const { root, value } = parseXml(text);

@@ -3,7 +3,7 @@ import { bucketOf, header, type Deps, type Handler, type RequestContext } from '
 import { longRunning } from '../long-running.js';
 import { xmlDocument } from '../xml.js';
 import { BlobGone, type BucketRow, type Extent, type UploadRow } from '../../meta/types.js';
-import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksum.js';
+import type { ChecksumAlgorithm } from '../../util/checksum.js';
 import { checkWriteConditions, writeConditions, type WriteConditions } from '../object/conditions.js';
 import {
   checkDestinationOwner, copyRangeHeader, copySourceVersionHeader, parseCopySource,
@@ -19,7 +19,8 @@ import { customerKeyOf, partSse, sseEtag, sseHeaders, sseOf, writeSse, type SseM
 import { copyExtents, copyObjectSse, copySourceKeys, hidesMd5 } from '../sse/copy.js';
 import { isVersioned, writeTarget } from '../object/versions.js';
 import { checkCopyAcl } from '../access/ownership.js';
-import { commitWritten } from '../object/ingest.js';
+import { commitWritten } from '../../engine/ingest.js';
+import { checksumAlgorithmOf } from '../object/ingest.js';
 
 /**
  * UploadPartCopy and CopyObject. Both are zero-copy: the new part or version
@@ -158,9 +159,7 @@ function directive(ctx: RequestContext, name: string, what: string): 'COPY' | 'R
 function requestedChecksum(ctx: RequestContext): ChecksumAlgorithm | undefined {
   const raw = header(ctx, 'x-amz-checksum-algorithm');
   if (raw === undefined) return undefined;
-  const a = parseChecksumAlgorithm(raw);
-  if (!a) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
-  return a;
+  return checksumAlgorithmOf(raw);
 }
 
 /** What a CopyObject request asks for, read once before the source is. */

@@ -3,8 +3,9 @@ import { S3Error } from '../../errors.js';
 import { bucketOf, type Handler, type Headers, type RequestContext } from '../context.js';
 import { xmlDocument } from '../xml.js';
 import type { NewBlob, PartRow, UploadRow } from '../../meta/types.js';
-import { checksumHeader, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../../util/checksum.js';
-import { checksumRequest, commitWritten, ingest, type ChecksumRequest, type Written } from '../object/ingest.js';
+import { checksumHeader, type ChecksumAlgorithm } from '../../util/checksum.js';
+import { checksumAlgorithmOf, checksumRequest, ingest, type ChecksumRequest } from '../object/ingest.js';
+import { commitWritten, type Written } from '../../engine/ingest.js';
 import { metaFromRequest, quoteEtag, type StoredMeta } from '../object/meta.js';
 import { tagsFromHeader } from '../object/tagging.js';
 import { partSse, sseEtag, sseHeaders, writeSse } from '../sse/sse.js';
@@ -106,10 +107,7 @@ export async function commitPart(
 function checksumSettings(ctx: RequestContext): Pick<UploadMeta, 'checksumAlgorithm' | 'checksumType'> {
   const rawAlg = ctx.headers['x-amz-checksum-algorithm'];
   const rawType = ctx.headers['x-amz-checksum-type'];
-  const algorithm = typeof rawAlg === 'string' ? parseChecksumAlgorithm(rawAlg) : undefined;
-  if (typeof rawAlg === 'string' && !algorithm) {
-    throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]');
-  }
+  const algorithm = typeof rawAlg === 'string' ? checksumAlgorithmOf(rawAlg) : undefined;
   if (typeof rawType === 'string') {
     if (!algorithm) throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
     const type = rawType.toUpperCase();

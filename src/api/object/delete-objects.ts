@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from '../../errors.js';
 import { type Handler, type RequestContext } from '../context.js';
 import { countElements, xmlDocument, type XmlObject } from '../xml.js';
-import { s3ErrorOf } from '../../http/respond.js';
+import { s3ErrorOf } from '../error-response.js';
 import { checksumBase64, checksumHeader } from '../../util/checksum.js';
 import { readBody } from '../body.js';
 import { checksumRequest } from './ingest.js';

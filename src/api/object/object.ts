@@ -2,10 +2,11 @@ import { S3Error } from '../../errors.js';
 import { bucketOf, type Handler, type Headers, type RequestContext } from '../context.js';
 import type { VersionRow } from '../../meta/types.js';
 import { checkReadConditions, checkWriteConditions, writeConditions } from './conditions.js';
-import { checksumRequest, commitWritten, ingest, MAX_OBJECT_SIZE } from './ingest.js';
+import { checksumRequest, ingest, MAX_OBJECT_SIZE } from './ingest.js';
+import { commitWritten } from '../../engine/ingest.js';
 import { ARCHIVE_CLASSES, isRestored, metaFromRequest, metaOf, objectHeaders, quoteEtag, type StoredMeta } from './meta.js';
 import { parseGetRange, type ByteRange } from './range.js';
-import { isInline, readManifest, sliceManifest } from '../../engine/read.js';
+import { inlineRange, readManifest } from '../../engine/read.js';
 import { tagsFromHeader } from './tagging.js';
 import { checkVersionId, isVersioned, newVersionId, readableVersion, writeTarget } from './versions.js';
 import { checksumHeader } from '../../util/checksum.js';
@@ -119,34 +120,16 @@ async function prepareRead(ctx: RequestContext) {
   return { v, r, headers, status, keys: sse.keys };
 }
 
-/** Largest answer served from inline blobs as one Buffer; longer ones stream. */
-const INLINE_BODY_MAX = 1024 * 1024;
-
 /**
- * Bytes [start, end) as one Buffer when every extent they cover is an
- * unencrypted inline blob (a small object: its bytes are in the metadata row
- * already, so this holds nothing a stream would not), else undefined. A
- * Buffer body is written with the headers in one `res.end`, without the
- * stream machinery a small answer would otherwise pay for.
+ * Largest answer served from inline blobs as one Buffer (written with the
+ * headers in one `res.end`, without the stream machinery); longer ones stream.
  */
-async function inlineBody(ctx: RequestContext, v: VersionRow, start: number, end: number): Promise<Buffer | undefined> {
-  if (end - start > INLINE_BODY_MAX) return undefined;
-  const extents = sliceManifest(v.manifest, start, end);
-  if (extents.some((e) => e.dk !== undefined || !isInline(e.blob))) return undefined;
-  const chunks: Buffer[] = [];
-  for (const e of extents) {
-    if (e.len === 0) continue;
-    const blob = await ctx.deps.meta.getBlob(e.blob);
-    if (!blob?.inline) throw new Error(`inline blob ${e.blob} missing`);
-    chunks.push(blob.inline.subarray(e.off, e.off + e.len));
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-}
+const INLINE_BODY_MAX = 1024 * 1024;
 
 /** https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html */
 export const GetObject: Handler = async (ctx) => {
   const { v, r, headers, status, keys } = await prepareRead(ctx);
-  const small = metaOf(v).encryption ? undefined : await inlineBody(ctx, v, r.start, r.end);
+  const small = metaOf(v).encryption ? undefined : await inlineRange(ctx.deps, v.manifest, r.start, r.end, INLINE_BODY_MAX);
   if (small) return { status, headers, body: small };
   const body = readManifest(ctx.deps, v.manifest, r.start, r.end, keys);
   // An encrypted object's first segment is authenticated before the 200 goes out, so damage is an error, not a cut body.

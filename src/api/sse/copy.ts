@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { BlobWriter } from '../../blob/types.js';
 import type { RequestContext } from '../context.js';
 import type { Extent, NewBlob } from '../../meta/types.js';
 import { rewrapDataKey } from '../../crypto/envelope.js';
 import { SOURCE_PREFIX } from '../../crypto/ssec.js';
 import type { ResolvedSource } from '../copy/source.js';
+import { newInlineId } from '../../engine/blob-ids.js';
 import { readManifest } from '../../engine/read.js';
 import { EncryptingBlobWriter, kekForSeal, sealInline } from '../../engine/encrypted.js';
 import { readSse, sseOf, type SseMeta, type SseReadKeys, type WriteSse } from './sse.js';
@@ -93,7 +93,7 @@ async function encryptExtent(ctx: RequestContext, e: Extent, dest: WriteSse): Pr
   if (e.len <= deps.config.inlineThreshold) {
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
-    return sealInline('i' + randomBytes(15).toString('hex'), Buffer.concat(chunks), dest.kek);
+    return sealInline(newInlineId(), Buffer.concat(chunks), dest.kek);
   }
   const w = new EncryptingBlobWriter(await deps.blobs.create(), dest.kek);
   try {

@@ -7,6 +7,7 @@ import { deriveKek, type Kek } from '../../crypto/envelope.js';
 import type { KeyringEntry } from '../../crypto/keys.js';
 import { DEST_PREFIX, keyCheck, matchesKeyCheck, parseCustomerKey, type CustomerKey } from '../../crypto/ssec.js';
 import type { StoredMeta } from '../object/meta.js';
+import type { SseReadKeys } from '../../engine/deps.js';
 
 /**
  * Server-side encryption as S3 requests and answers it: which encryption a
@@ -38,10 +39,7 @@ export interface WriteSse {
 }
 
 /** Key material a read needs beyond the server's own keys. */
-export interface SseReadKeys {
-  customer?: Buffer;
-  context?: string;
-}
+export type { SseReadKeys } from '../../engine/deps.js';
 
 /** The bucket default (`bucket.config.encryption`), as PutBucketEncryption stores it. */
 export interface BucketEncryption {

@@ -374,8 +374,9 @@ export const MIGRATIONS: string[] = [
   `,
   // 5: a bucket's identity, checked by every write that puts something in a bucket (so a write commits only into the
   // bucket it was authorized for: one deleted and created again is another bucket), and the reaper's tombstones
-  // (blob rows with refs -1): a claimed id is never registered or referenced again. The functions of migration 1
-  // stay; the new *_in wrappers check the bucket first, taking its KEY SHARE lock as the lock order says.
+  // (blob rows with refs -1): a claimed id is never registered (primary key) or referenced (a trigger) again. The
+  // functions of migration 1 stay; the new *_in wrappers check the bucket first, taking its KEY SHARE lock as the
+  // lock order says.
   `
   ALTER TABLE buckets ADD COLUMN id text COLLATE "C" NOT NULL DEFAULT '';
   UPDATE buckets SET id = substr(md5(random()::text || clock_timestamp()::text || name), 1, 24);
@@ -423,26 +424,13 @@ export const MIGRATIONS: string[] = [
   END
   $$;
 
-  -- As in migration 1, but a tombstone (refs -1) counts as gone: a blob the reaper claimed is never referenced.
-  CREATE OR REPLACE FUNCTION tessera_refs(p_add text[], p_drop text[], p_now bigint) RETURNS void LANGUAGE plpgsql AS $$
-  DECLARE
-    gone text;
+  -- A tombstone (refs -1) is never referenced again: changing its count is referencing a blob that is gone.
+  CREATE FUNCTION tessera_tombstone_guard() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
-    IF cardinality(p_add) + cardinality(p_drop) = 0 THEN RETURN; END IF;
-    PERFORM 1 FROM blobs WHERE id = ANY (p_add || p_drop) ORDER BY id FOR UPDATE;
-    SELECT a INTO gone FROM unnest(p_add) a WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE id = a AND refs >= 0) LIMIT 1;
-    IF gone IS NOT NULL THEN
-      RAISE EXCEPTION 'blob % is gone', gone USING ERRCODE = 'TS001', DETAIL = gone;
-    END IF;
-    UPDATE blobs b SET refs = b.refs + d.n,
-      zero_since = CASE WHEN b.refs + d.n > 0 THEN NULL WHEN b.refs > 0 THEN p_now ELSE b.zero_since END
-    FROM (
-      SELECT x.id, sum(x.n)::integer AS n
-      FROM (SELECT unnest(p_add) AS id, 1 AS n UNION ALL SELECT unnest(p_drop), -1) x
-      GROUP BY x.id
-    ) d
-    WHERE b.id = d.id AND d.n <> 0;
+    RAISE EXCEPTION 'blob % is gone', OLD.id USING ERRCODE = 'TS001', DETAIL = OLD.id;
   END
   $$;
+  CREATE TRIGGER blobs_tombstone_guard BEFORE UPDATE OF refs ON blobs FOR EACH ROW WHEN (OLD.refs < 0)
+    EXECUTE FUNCTION tessera_tombstone_guard();
   `,
 ];

@@ -1,10 +1,10 @@
 import type { Pool } from 'pg';
-import {
-  BucketGone, type AccessKeyRow, type AccountRow, type AccountsSnapshot, type CompleteArgs, type CompletedRecord, type ListUploadsQuery, type ListVersionsQuery,
-  type MetaStore, type NewBucketRow, type ObjectMeta, type PartRow, type PutPartArgs, type PutVersionArgs, type UploadRow, type VersionRow,
-  type VersioningState,
+import type {
+  AccessKeyRow, AccountRow, AccountsSnapshot, CompleteArgs, CompletedRecord, ListUploadsQuery, ListVersionsQuery,
+  MetaStore, NewBucketRow, ObjectMeta, PartRow, PutPartArgs, PutVersionArgs, UploadRow, VersionRow,
 } from '../types.js';
 import { newBucketId, prefixEnd } from '../keys.js';
+import { patchBucket, type BucketPatch } from '../bucket-patch.js';
 import { AccountsGenerationCache, ACCOUNTS_CHANNEL } from './accounts-cache.js';
 import { migrate } from './migrate.js';
 import { autocommit, createPool, transaction, type PostgresOptions, type Query } from './pool.js';
@@ -109,20 +109,15 @@ export class PostgresMetaStore implements MetaStore {
     return r.outcome as 'deleted' | 'not-empty' | 'missing';
   }
 
-  async updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown> }, bucketId?: string) {
+  async updateBucket(name: string, patch: BucketPatch, bucketId?: string) {
     return this.tx(async (q) => {
       const [r] = await q('SELECT * FROM buckets WHERE name = $1 FOR NO KEY UPDATE', [name]);
-      if (bucketId !== undefined && r?.id !== bucketId) throw new BucketGone(name);
-      if (!r) return false;
-      const b = toBucket(r);
-      for (const [k, v] of Object.entries(patch.config ?? {})) {
-        if (v === undefined) delete b.config[k];
-        else b.config[k] = v;
-      }
-      await q('UPDATE buckets SET versioning = $1, config = $2 WHERE name = $3', [patch.versioning ?? b.versioning, JSON.stringify(b.config), name]);
-      return true;
+      const next = patchBucket(name, r ? toBucket(r) : undefined, patch, bucketId);
+      if (next) await q('UPDATE buckets SET versioning = $1, config = $2 WHERE name = $3', [next.versioning, next.config, name]);
+      return next !== undefined;
     });
   }
+
 
   // ---- versions ----
 

@@ -1,15 +1,17 @@
 import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
 import {
-  BlobGone, BucketGone, type AccessKeyRow, type AccountRow, type AccountsSnapshot, type BlobRow, type BucketRow, type CompleteArgs, type CompletedRecord, type Extent, type ListUploadsQuery,
+  BlobGone, BucketGone, type AccessKeyRow, type AccountRow, type AccountsSnapshot, type CompleteArgs, type CompletedRecord, type Extent, type ListUploadsQuery,
   type ListVersionsQuery, type MetaStore, type NewBlob, type NewBucketRow, type ObjectMeta, type PartRow, type PutPartArgs,
-  type PutVersionArgs, type UploadRow, type VersionInput, type VersionRow, type VersioningState,
+  type PutVersionArgs, type UploadRow, type VersionInput, type VersionRow,
 } from '../types.js';
 import { MIGRATIONS } from './schema.js';
+import { prepareStatements } from './statements.js';
+import { toAccount, toBlob, toBucket, toKey, toPart, toUpload, toVersion, type Row } from './rows.js';
 import { Batcher } from './batch.js';
 import { newBucketId, prefixEnd } from '../keys.js';
+import { patchBucket, type BucketPatch } from '../bucket-patch.js';
 
-type Row = Record<string, any>;
 
 /** Bounds a scan to keys starting with prefix, as an index range. */
 function addPrefix(where: string[], args: unknown[], prefix: string | undefined): void {
@@ -21,35 +23,6 @@ function addPrefix(where: string[], args: unknown[], prefix: string | undefined)
     where.push('key < ?');
     args.push(end);
   }
-}
-
-function toVersion(r: Row): VersionRow {
-  return {
-    bucket: r.bucket, key: r.key, versionId: r.version_id, seq: r.seq, isLatest: r.is_latest === 1,
-    deleteMarker: r.delete_marker === 1, size: r.size, etag: r.etag, lastModified: r.last_modified,
-    manifest: JSON.parse(r.manifest), meta: JSON.parse(r.meta),
-  };
-}
-function toBucket(r: Row): BucketRow {
-  return { name: r.name, id: r.id, ownerId: r.owner_id, createdAt: r.created_at, region: r.region, versioning: r.versioning, config: JSON.parse(r.config) };
-}
-function toUpload(r: Row): UploadRow {
-  return { uploadId: r.upload_id, bucket: r.bucket, key: r.key, initiated: r.initiated, meta: JSON.parse(r.meta) };
-}
-function toPart(r: Row): PartRow {
-  return {
-    uploadId: r.upload_id, partNumber: r.part_number, size: r.size, etag: r.etag, lastModified: r.last_modified,
-    manifest: JSON.parse(r.manifest), meta: JSON.parse(r.meta),
-  };
-}
-function toAccount(r: Row): AccountRow {
-  return { accountId: r.account_id, canonicalId: r.canonical_id, displayName: r.display_name, email: r.email ?? undefined, createdAt: r.created_at };
-}
-function toKey(r: Row): AccessKeyRow {
-  return { accessKeyId: r.access_key_id, accountId: r.account_id, secret: r.secret, status: r.status, createdAt: r.created_at };
-}
-function toBlob(r: Row): BlobRow {
-  return { id: r.id, size: r.size, md5: r.md5 ?? undefined, crc64nvme: r.crc64nvme ?? undefined, refs: r.refs, inline: r.inline ?? undefined };
 }
 
 /** The embedded metadata store: better-sqlite3 in WAL mode with group commit; the Batcher syncs the WAL off the event loop (batch.ts). */
@@ -67,7 +40,7 @@ export class SqliteMetaStore implements MetaStore {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.batch = new Batcher(this.db);
-    this.s = this.prepare();
+    this.s = prepareStatements(this.db);
     this.seq = (this.db.prepare('SELECT MAX(seq) AS m FROM versions').get() as Row).m ?? 0;
   }
 
@@ -82,63 +55,6 @@ export class SqliteMetaStore implements MetaStore {
         this.db.prepare('UPDATE schema_version SET version = ?').run(at + 1);
       })();
     }
-  }
-
-  private prepare(): Record<string, Statement> {
-    const p = (sql: string) => this.db.prepare(sql);
-    return {
-      bucketGet: p('SELECT * FROM buckets WHERE name = ?'),
-      bucketInsert: p('INSERT INTO buckets (name, id, owner_id, created_at, region, versioning, config) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      bucketId: p('SELECT id FROM buckets WHERE name = ?'),
-      bucketsAll: p('SELECT * FROM buckets ORDER BY name'),
-      bucketsOwned: p('SELECT * FROM buckets WHERE owner_id = ? ORDER BY name'),
-      bucketHasVersions: p('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
-      bucketHasUploads: p('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
-      bucketDelete: p('DELETE FROM buckets WHERE name = ?'),
-      bucketUpdate: p('UPDATE buckets SET versioning = ?, config = ? WHERE name = ?'),
-      latest: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1'),
-      byId: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND version_id = ?'),
-      unsetLatest: p('UPDATE versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1'),
-      insertVersion: p(`INSERT INTO versions (bucket, key, seq, version_id, is_latest, delete_marker, size, etag, last_modified, manifest, meta)
-        VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`),
-      deleteVersion: p('DELETE FROM versions WHERE bucket = ? AND key = ? AND seq = ?'),
-      newestRemaining: p('SELECT seq FROM versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1'),
-      setLatest: p('UPDATE versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND seq = ?'),
-      updateMeta: p('UPDATE versions SET meta = ? WHERE bucket = ? AND key = ? AND version_id = ?'),
-      blobInsert: p('INSERT INTO blobs (id, size, md5, crc64nvme, refs, zero_since, inline) VALUES (?, ?, ?, ?, 0, ?, ?)'),
-      // A tombstone (refs -1) is never referenced: a blob the reaper claimed is gone.
-      blobRef: p('UPDATE blobs SET refs = refs + 1, zero_since = NULL WHERE id = ? AND refs >= 0'),
-      tombstoneInsert: p('INSERT INTO blobs (id, size, refs, zero_since) VALUES (?, 0, -1, ?)'),
-      tombstonesPrune: p('DELETE FROM blobs WHERE refs < 0 AND zero_since < ?'),
-      blobUnref: p('UPDATE blobs SET refs = refs - 1, zero_since = CASE WHEN refs = 1 THEN ? ELSE zero_since END WHERE id = ?'),
-      blobGet: p('SELECT * FROM blobs WHERE id = ?'),
-      garbage: p('SELECT * FROM blobs WHERE refs = 0 AND zero_since < ? LIMIT ?'),
-      blobDelete: p('DELETE FROM blobs WHERE id = ? AND refs = 0'),
-      // seq: after every upload of the key still there, so initiation order survives equal clocks.
-      uploadInsert: p(`INSERT INTO uploads (upload_id, bucket, key, initiated, meta, seq)
-        VALUES (?, ?, ?, ?, ?, (SELECT IFNULL(MAX(seq), 0) + 1 FROM uploads WHERE bucket = ? AND key = ?))`),
-      uploadGet: p('SELECT * FROM uploads WHERE upload_id = ?'),
-      uploadDelete: p('DELETE FROM uploads WHERE upload_id = ?'),
-      partGet: p('SELECT * FROM parts WHERE upload_id = ? AND part_number = ?'),
-      partsAll: p('SELECT * FROM parts WHERE upload_id = ? ORDER BY part_number'),
-      partsAfter: p('SELECT * FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?'),
-      partUpsert: p(`INSERT OR REPLACE INTO parts (upload_id, part_number, size, etag, last_modified, manifest, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      partsDelete: p('DELETE FROM parts WHERE upload_id = ?'),
-      completedInsert: p('INSERT OR REPLACE INTO completed (upload_id, fingerprint, result, completed_at) VALUES (?, ?, ?, ?)'),
-      completedGet: p('SELECT * FROM completed WHERE upload_id = ?'),
-      completedPrune: p('DELETE FROM completed WHERE completed_at < ?'),
-      stale: p('SELECT * FROM uploads WHERE bucket = ? AND key >= ? AND key < ? AND initiated < ? ORDER BY key, initiated'),
-      accountsGen: p('SELECT generation FROM accounts_generation'),
-      accountsBump: p('UPDATE accounts_generation SET generation = generation + 1'),
-      accountsAll: p('SELECT * FROM accounts ORDER BY account_id'),
-      accountGet: p('SELECT * FROM accounts WHERE account_id = ?'),
-      accountUpsert: p('INSERT OR REPLACE INTO accounts (account_id, canonical_id, display_name, email, created_at) VALUES (?, ?, ?, ?, ?)'),
-      accountDelete: p('DELETE FROM accounts WHERE account_id = ?'),
-      keysAll: p('SELECT * FROM access_keys ORDER BY account_id, created_at, access_key_id'),
-      keyGet: p('SELECT * FROM access_keys WHERE access_key_id = ?'),
-      keyUpsert: p('INSERT OR REPLACE INTO access_keys (access_key_id, account_id, secret, status, created_at) VALUES (?, ?, ?, ?, ?)'),
-      keysRevokeAccount: p(`UPDATE access_keys SET status = 'Revoked', secret = '' WHERE account_id = ?`),
-    };
   }
 
   async close(): Promise<void> {
@@ -178,20 +94,15 @@ export class SqliteMetaStore implements MetaStore {
     });
   }
 
-  async updateBucket(name: string, patch: { versioning?: VersioningState; config?: Record<string, unknown> }, bucketId?: string) {
+  async updateBucket(name: string, patch: BucketPatch, bucketId?: string) {
     return this.batch.run(() => {
       const r = this.s.bucketGet.get(name) as Row | undefined;
-      if (bucketId !== undefined && r?.id !== bucketId) throw new BucketGone(name);
-      if (!r) return false;
-      const b = toBucket(r);
-      for (const [k, v] of Object.entries(patch.config ?? {})) {
-        if (v === undefined) delete b.config[k];
-        else b.config[k] = v;
-      }
-      this.s.bucketUpdate.run(patch.versioning ?? b.versioning, JSON.stringify(b.config), name);
-      return true;
+      const next = patchBucket(name, r ? toBucket(r) : undefined, patch, bucketId);
+      if (next) this.s.bucketUpdate.run(next.versioning, next.config, name);
+      return next !== undefined;
     });
   }
+
 
   /** Inside a transaction: the bucket a write goes to is there, and is the one it was authorized against. */
   private checkBucket(name: string, bucketId: string | undefined): void {
