@@ -6,7 +6,7 @@
  * cannot pass.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { generate, objectPath, type LeanS3 } from './client.js';
+import { generate, objectPath, type Answer, type LeanS3 } from './client.js';
 
 export const MiB = 1024 * 1024;
 export const BLOCK = randomBytes(MiB);
@@ -18,7 +18,16 @@ export interface Row {
   /** undefined: informational, no target. */
   ok?: boolean;
   detail?: string;
+  /** The measured figure as a number, in the unit of `measured` (for ratios to a ceiling). */
+  value?: number;
+  /** This row is the ceiling of that kind, measured in this run (bench/ceilings.ts). */
+  ceiling?: CeilingKind;
+  /** This row is printed as a fraction of the ceiling of that kind, when it was measured. */
+  against?: CeilingKind;
 }
+
+/** Ceilings measured in the same run: the do-nothing server's small PUT/GET, one core's MD5, its loopback GET. */
+export type CeilingKind = 'small PUT' | 'small GET' | 'MD5' | 'loopback GET';
 
 /** Per-scenario observations the runner adds (server CPU). */
 export interface Probe {
@@ -119,27 +128,53 @@ export async function withCpu<T>(probe: Probe, fn: () => Promise<T>): Promise<T 
   return { ...r, serverCpu: probe.cpuSeconds() - s0, clientCpu: (c1.user + c1.system) / 1e6 };
 }
 
+/** Concurrency and warm-up of the 4 KiB scenarios (and of their ceiling, bench/ceilings.ts). */
+export const SMALL_CONCURRENCY = 16;
+const SMALL_WARM = 500;
+
+export type SmallRun = { ms: number; lat: number[]; serverCpu: number; clientCpu: number };
+
+/**
+ * The 4 KiB driver: `warm` PUTs and GETs (SMALL_WARM of each) before `count`
+ * PUTs of `body` to key(i), then `count` GETs of them, SMALL_CONCURRENCY in flight.
+ */
+export async function smallPutGet(
+  c: LeanS3, key: (i: number) => string, warm: (i: number) => string, body: Buffer, count: number, probe: Probe,
+  checkPut: (a: Answer) => void = () => {},
+): Promise<{ put: SmallRun; get: SmallRun }> {
+  await pool(SMALL_WARM, SMALL_CONCURRENCY, (i) => c.ok('PUT', warm(i), { body }));
+  const put = await withCpu(probe, () => pool(count, SMALL_CONCURRENCY, async (i) => checkPut(await c.ok('PUT', key(i), { body }))));
+  await pool(SMALL_WARM, SMALL_CONCURRENCY, (i) => c.ok('GET', warm(i)));
+  const get = await withCpu(probe, () => pool(count, SMALL_CONCURRENCY, async (i) => {
+    const a = await c.ok('GET', key(i));
+    if (a.bytes !== body.length) throw new Error(`GET 4 KiB returned ${a.bytes} bytes`);
+  }));
+  return { put, get };
+}
+
+/** A row of ops/s, latency and CPU per op for `count` small requests; no target when `target` is undefined. */
+export function smallRow(name: string, r: SmallRun, count: number, target: number | undefined, extra: Partial<Row> = {}): Row {
+  const ops = (count / r.ms) * 1000;
+  const us = (sec: number) => fmt((sec / count) * 1e6);
+  return {
+    scenario: name, measured: `${fmt(ops)} ops/s`, value: ops,
+    target: target === undefined ? '-' : `>= ${fmt(target)} ops/s`, ok: target === undefined ? undefined : ops >= target,
+    detail: `p50 ${fmt(percentile(r.lat, 50), 2)} ms, p99 ${fmt(percentile(r.lat, 99), 2)} ms; CPU/op: server ${us(r.serverCpu)} us, client ${us(r.clientCpu)} us`,
+    ...extra,
+  };
+}
+
 /** 4 KiB PUT then GET at concurrency 16 (durable: each PUT is acknowledged after its commit). */
 export async function smallObjects(c: LeanS3, bucket: string, count: number, probe: Probe): Promise<Row[]> {
   const body = randomBytes(4096);
   const etag = `"${createHash('md5').update(body).digest('hex')}"`;
   const key = (i: number) => objectPath(bucket, `small/${String(i).padStart(6, '0')}`);
-  await pool(500, 16, (i) => c.ok('PUT', objectPath(bucket, `warm/${i}`), { body }));
-  const put = await withCpu(probe, () => pool(count, 16, async (i) => expectEtag((await c.ok('PUT', key(i), { body })).headers.etag, etag, 'PUT 4 KiB')));
-  await pool(500, 16, (i) => c.ok('GET', objectPath(bucket, `warm/${i}`)));
-  const get = await withCpu(probe, () => pool(count, 16, async (i) => {
-    const a = await c.ok('GET', key(i));
-    if (a.bytes !== 4096) throw new Error(`GET 4 KiB returned ${a.bytes} bytes`);
-  }));
-  const row = (name: string, r: { ms: number; lat: number[]; serverCpu: number; clientCpu: number }, target: number): Row => {
-    const ops = (count / r.ms) * 1000;
-    const us = (sec: number) => fmt((sec / count) * 1e6);
-    return {
-      scenario: name, measured: `${fmt(ops)} ops/s`, target: `>= ${fmt(target)} ops/s`, ok: ops >= target,
-      detail: `p50 ${fmt(percentile(r.lat, 50), 2)} ms, p99 ${fmt(percentile(r.lat, 99), 2)} ms; CPU/op: server ${us(r.serverCpu)} us, client ${us(r.clientCpu)} us`,
-    };
-  };
-  return [row('4 KiB PUT, c=16', put, 1500), row('4 KiB GET, c=16', get, 3200)];
+  const { put, get } = await smallPutGet(c, key, (i) => objectPath(bucket, `warm/${i}`), body, count, probe,
+    (a) => expectEtag(a.headers.etag, etag, 'PUT 4 KiB'));
+  return [
+    smallRow(`4 KiB PUT, c=${SMALL_CONCURRENCY}`, put, count, 1500, { against: 'small PUT' }),
+    smallRow(`4 KiB GET, c=${SMALL_CONCURRENCY}`, get, count, 3200, { against: 'small GET' }),
+  ];
 }
 
 /** One large object PUT and GET, `reps` times each; the median counts. */
@@ -163,8 +198,8 @@ export async function largeObject(c: LeanS3, bucket: string, size: number, reps:
   const label = `${size / MiB} MiB`;
   const detail = (xs: number[]) => `runs: ${xs.map((ms) => fmt(mibs(ms))).join(', ')} MiB/s`;
   return [
-    { scenario: `${label} PUT`, measured: `${fmt(mibs(median(puts)))} MiB/s`, target: '>= 430 MiB/s', ok: mibs(median(puts)) >= 430, detail: detail(puts) },
-    { scenario: `${label} GET`, measured: `${fmt(mibs(median(gets)))} MiB/s`, target: '>= 1,100 MiB/s', ok: mibs(median(gets)) >= 1100, detail: detail(gets) },
+    { scenario: `${label} PUT`, measured: `${fmt(mibs(median(puts)))} MiB/s`, target: '>= 430 MiB/s', ok: mibs(median(puts)) >= 430, detail: detail(puts), value: mibs(median(puts)), against: 'MD5' },
+    { scenario: `${label} GET`, measured: `${fmt(mibs(median(gets)))} MiB/s`, target: '>= 1,100 MiB/s', ok: mibs(median(gets)) >= 1100, detail: detail(gets), value: mibs(median(gets)), against: 'loopback GET' },
   ];
 }
 
@@ -184,7 +219,7 @@ export async function multipart(c: LeanS3, bucket: string, reps: number): Promis
   const mibs = (parts * partSize) / MiB / (median(totals) / 1000);
   const comp = median(completes);
   return [
-    { scenario: 'multipart 8x16 MiB, 4 at a time', measured: `${fmt(mibs)} MiB/s`, target: '>= 500 MiB/s', ok: mibs >= 500, detail: `runs: ${totals.map((ms) => fmt((parts * partSize) / MiB / (ms / 1000))).join(', ')} MiB/s` },
+    { scenario: 'multipart 8x16 MiB, 4 at a time', measured: `${fmt(mibs)} MiB/s`, target: '>= 500 MiB/s', ok: mibs >= 500, detail: `runs: ${totals.map((ms) => fmt((parts * partSize) / MiB / (ms / 1000))).join(', ')} MiB/s`, value: mibs, against: 'MD5' },
     { scenario: 'CompleteMultipartUpload (8 parts)', measured: `${fmt(comp, 1)} ms`, target: '<= 20 ms', ok: comp <= 20, detail: `runs: ${completes.map((x) => fmt(x, 1)).join(', ')} ms` },
   ];
 }

@@ -3,6 +3,11 @@
  * serve`, which is what `npm start` runs) with a temporary data directory,
  * so that the resident memory and CPU time read from /proc are the server's
  * alone. `BENCH_CPU_PROF=dir` adds `--cpu-prof` for a profile per run.
+ *
+ * The ceiling server (bench/null-server.ts, a do-nothing node:http server)
+ * runs the same way, so that Tessera's figures can be read as fractions of
+ * what the same client gets from node:http alone on this machine, in the
+ * same run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,18 +18,22 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-export interface BenchServer {
+/** A server in a child process that printed `listening on <url>`. */
+export interface ChildServer {
   host: string;
   port: number;
   pid: number;
-  accessKeyId: string;
-  secretAccessKey: string;
-  dataDir: string;
   /** Resident set size now, and its peak so far (VmHWM), in bytes. */
   rss(): { now: number; peak: number };
   /** User + system CPU seconds the server has used so far. */
   cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+export interface BenchServer extends ChildServer {
+  accessKeyId: string;
+  secretAccessKey: string;
+  dataDir: string;
 }
 
 export async function startBenchServer(): Promise<BenchServer> {
@@ -38,6 +47,16 @@ export async function startBenchServer(): Promise<BenchServer> {
     '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn',
     '--root-access-key', accessKeyId, '--root-secret-key', secretAccessKey,
   ];
+  const child = await spawnServer(args, () => rmSync(dataDir, { recursive: true, force: true }));
+  return { ...child, accessKeyId, secretAccessKey, dataDir };
+}
+
+/** The do-nothing node:http server (bench/null-server.ts): the ceiling for the same client. */
+export function startCeilingServer(): Promise<ChildServer> {
+  return spawnServer(['--import', 'tsx', 'bench/null-server.ts']);
+}
+
+async function spawnServer(args: string[], cleanup: () => void = () => {}): Promise<ChildServer> {
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<URL>((ok, fail) => {
     let out = '';
@@ -54,7 +73,7 @@ export async function startBenchServer(): Promise<BenchServer> {
   const status = () => readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (text: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
   return {
-    host: url.hostname, port: Number(url.port), pid, accessKeyId, secretAccessKey, dataDir,
+    host: url.hostname, port: Number(url.port), pid,
     rss() {
       const s = status();
       return { now: kb(s, 'VmRSS'), peak: kb(s, 'VmHWM') };
@@ -69,7 +88,7 @@ export async function startBenchServer(): Promise<BenchServer> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
-      rmSync(dataDir, { recursive: true, force: true });
+      cleanup();
     },
   };
 }
