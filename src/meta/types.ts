@@ -244,7 +244,7 @@ export interface MetaStore {
   createBucket(row: NewBucketRow): Promise<{ created: true } | { created: false; existing: BucketRow }>;
   getBucket(name: string): Promise<BucketRow | undefined>;
   listBuckets(ownerId?: string): Promise<BucketRow[]>;
-  /** Deletes the bucket when it holds no versions and no uploads. */
+  /** Deletes the bucket when it holds no versions; uploads in progress go with it (their parts' references dropped). */
   deleteBucket(name: string): Promise<'deleted' | 'not-empty' | 'missing'>;
   /**
    * Sets (value !== undefined) or removes config entries; returns false if the

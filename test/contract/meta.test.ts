@@ -85,17 +85,24 @@ for (const factory of STORES) {
       assert.equal(await store.updateBucket('missing', { versioning: 'Enabled' }), false);
     });
 
-    it('deleteBucket: missing, not-empty with a version or an upload, deleted when empty', async () => {
+    it('deleteBucket: missing, not-empty with a version, deleted when it holds none: uploads in progress go with it and free their parts', async () => {
       assert.equal(await store.deleteBucket('never'), 'missing');
       await store.createBucket(bucketRow('d1'));
       await store.putVersion({ bucket: 'd1', key: 'k', versionId: 'null', mode: 'replace-null', newBlobs: [], version: version(undefined) });
       assert.equal(await store.deleteBucket('d1'), 'not-empty');
       await store.deleteVersion('d1', 'k', 'null');
       await store.createUpload({ uploadId: 'u-d1', bucket: 'd1', key: 'k', initiated: Date.now(), meta: {} });
-      assert.equal(await store.deleteBucket('d1'), 'not-empty');
-      await store.abortUpload('u-d1');
+      const b = blob();
+      const part = { uploadId: 'u-d1', partNumber: 1, size: b.size, etag: 'p', lastModified: Date.now(), manifest: [{ blob: b.id, off: 0, len: b.size }], meta: {} };
+      await store.putPart({ part, newBlobs: [b] });
       assert.equal(await store.deleteBucket('d1'), 'deleted');
       assert.equal(await store.getBucket('d1'), undefined);
+      assert.equal(await store.getUpload('u-d1'), undefined);
+      assert.deepEqual(await store.listParts('u-d1', 0, 10), []);
+      assert.equal((await store.getBlob(b.id))?.refs, 0, 'the part\'s blob awaits the collector');
+      assert.ok((await store.takeGarbage(Date.now() + 1e9, 1000)).some((g) => g.id === b.id));
+      await store.createBucket(bucketRow('d1'));
+      assert.deepEqual(await store.listUploads('d1', { limit: 10 }), []);
     });
 
     it('putVersion in replace-null mode replaces the null version and frees its blob after the grace period', async () => {

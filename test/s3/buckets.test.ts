@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateBucketCommand, DeleteBucketCommand, GetBucketLocationCommand, HeadBucketCommand, ListBucketsCommand,
-  PutObjectCommand, DeleteObjectCommand, CreateMultipartUploadCommand, AbortMultipartUploadCommand, PutBucketVersioningCommand, type S3Client,
+  PutObjectCommand, DeleteObjectCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutBucketVersioningCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
@@ -133,7 +133,7 @@ describe('buckets', () => {
     assert.equal((await s3.send(new DeleteBucketCommand({ Bucket: name }))).$metadata.httpStatusCode, 204);
   });
 
-  it('DeleteBucket of a bucket with an object or an upload is BucketNotEmpty, then succeeds once emptied', async () => {
+  it('DeleteBucket of a bucket with an object is BucketNotEmpty; with only uploads in progress it succeeds and the uploads go with it', async () => {
     const name = bucketName();
     await s3.send(new CreateBucketCommand({ Bucket: name }));
     await s3.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
@@ -144,11 +144,15 @@ describe('buckets', () => {
     assert.equal(e.raw.BucketName, name);
     await s3.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: name, Key: 'm' }));
-    assert.equal((await s3Error(() => s3.send(new DeleteBucketCommand({ Bucket: name })))).name, 'BucketNotEmpty');
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: name, Key: 'm', UploadId: up.UploadId }));
+    await s3.send(new UploadPartCommand({ Bucket: name, Key: 'm', UploadId: up.UploadId, PartNumber: 1, Body: Buffer.alloc(100_000, 1) }));
     const del = await s3.send(new DeleteBucketCommand({ Bucket: name }));
     assert.equal(del.$metadata.httpStatusCode, 204);
     assert.equal((await s3Error(() => s3.send(new HeadBucketCommand({ Bucket: name })))).status, 404);
+    // A bucket of the same name created later does not see the upload, and the upload is gone for good.
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: name }))).Uploads ?? [], []);
+    assert.equal((await s3Error(() => s3.send(new UploadPartCommand({ Bucket: name, Key: 'm', UploadId: up.UploadId, PartNumber: 2, Body: 'x' })))).name, 'NoSuchUpload');
+    await s3.send(new DeleteBucketCommand({ Bucket: name }));
   });
 
   it('ListBuckets pages with max-buckets and continuation-token, filters by prefix', async () => {

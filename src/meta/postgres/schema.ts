@@ -372,7 +372,7 @@ export const MIGRATIONS: string[] = [
   END
   $$;
   `,
-  // 5: a bucket's identity, checked by every write that puts something in a bucket (so a write commits only into the
+  // 5: DeleteBucket takes uploads in progress with it; a bucket's identity, checked by every write that puts something in a bucket (so a write commits only into the
   // bucket it was authorized for: one deleted and created again is another bucket), and the reaper's tombstones
   // (blob rows with refs -1): a claimed id is never registered (primary key) or referenced (a trigger) again. The
   // functions of migration 1 stay; the new *_in wrappers check the bucket first, taking its KEY SHARE lock as the
@@ -421,6 +421,24 @@ export const MIGRATIONS: string[] = [
   BEGIN
     PERFORM tessera_check_bucket(p_bucket, p_bucket_id);
     RETURN tessera_lock_complete(p_bucket, p_key, p_upload_id);
+  END
+  $$;
+
+  -- As tessera_delete_bucket, but uploads in progress go with the bucket (as on AWS): each locked, removed, and its
+  -- parts' references dropped. A part being written holds its upload FOR SHARE, so this waits for it; an upload
+  -- being created holds the bucket KEY SHARE, which this FOR UPDATE waits for (and which then finds no bucket).
+  CREATE FUNCTION tessera_delete_bucket_at(p_name text, p_now bigint) RETURNS text LANGUAGE plpgsql AS $$
+  DECLARE
+    u record;
+  BEGIN
+    PERFORM 1 FROM buckets WHERE name = p_name FOR UPDATE;
+    IF NOT FOUND THEN RETURN 'missing'; END IF;
+    IF EXISTS (SELECT 1 FROM versions WHERE bucket = p_name) THEN RETURN 'not-empty'; END IF;
+    FOR u IN SELECT upload_id FROM uploads WHERE bucket = p_name ORDER BY upload_id FOR UPDATE LOOP
+      PERFORM tessera_refs('{}', tessera_remove_upload(u.upload_id), p_now);
+    END LOOP;
+    DELETE FROM buckets WHERE name = p_name;
+    RETURN 'deleted';
   END
   $$;
 

@@ -105,7 +105,7 @@ export class PostgresMetaStore implements MetaStore {
   }
 
   async deleteBucket(name: string) {
-    const [r] = await this.q('SELECT tessera_delete_bucket($1) AS outcome', [name]);
+    const [r] = await this.q('SELECT tessera_delete_bucket_at($1, $2) AS outcome', [name, Date.now()]);
     return r.outcome as 'deleted' | 'not-empty' | 'missing';
   }
 

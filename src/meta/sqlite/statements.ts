@@ -10,7 +10,7 @@ export function prepareStatements(db: DB): Record<string, Statement> {
     bucketsAll: p('SELECT * FROM buckets ORDER BY name'),
     bucketsOwned: p('SELECT * FROM buckets WHERE owner_id = ? ORDER BY name'),
     bucketHasVersions: p('SELECT 1 FROM versions WHERE bucket = ? LIMIT 1'),
-    bucketHasUploads: p('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
+    bucketUploads: p('SELECT upload_id FROM uploads WHERE bucket = ?'),
     bucketDelete: p('DELETE FROM buckets WHERE name = ?'),
     bucketUpdate: p('UPDATE buckets SET versioning = ?, config = ? WHERE name = ?'),
     latest: p('SELECT * FROM versions WHERE bucket = ? AND key = ? AND is_latest = 1'),

@@ -88,7 +88,10 @@ export class SqliteMetaStore implements MetaStore {
   async deleteBucket(name: string) {
     return this.batch.run(() => {
       if (!this.s.bucketGet.get(name)) return 'missing' as const;
-      if (this.s.bucketHasVersions.get(name) || this.s.bucketHasUploads.get(name)) return 'not-empty' as const;
+      if (this.s.bucketHasVersions.get(name)) return 'not-empty' as const;
+      // Uploads in progress go with the bucket (as on AWS); their parts' blobs are freed for the collector.
+      const now = Date.now();
+      for (const u of this.s.bucketUploads.all(name) as Row[]) this.dropUpload(u.upload_id, now);
       this.s.bucketDelete.run(name);
       return 'deleted' as const;
     });
