@@ -96,13 +96,17 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const deps: ServerDeps = { meta, blobs, config, log, accounts, auth, jobs, sseKeys, metrics, hashPool };
   registerLifecycleJob(deps);
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const answer = req.url?.startsWith(OPS_PREFIX) ? answerOps(req, res, meta, metrics) : dispatch(deps, req, res, secure);
     answer.catch((err) => {
       log.error({ err }, 'dispatch failed');
       res.destroy();
     });
-  });
+  };
+  server.on('request', onRequest);
+  // Expect: 100-continue is answered by dispatch, once the request is authenticated and authorized and its
+  // handler reads the body; a request refused before that gets its final answer and never sends the body.
+  server.on('checkContinue', onRequest);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 60_000;
   server.requestTimeout = 0;

@@ -59,6 +59,7 @@ export async function dispatch(deps: ServerDeps, req: IncomingMessage, res: Serv
     abort?.abort();
   });
   let body: DecodedBody | undefined;
+  let continued = false;
   let timedOut = false;
   // A body that stalls past requestTimeoutMs fails the handler's read with RequestTimeout (answered, then the
   // connection closed); with no body being read, the idle socket is simply closed.
@@ -103,6 +104,10 @@ export async function dispatch(deps: ServerDeps, req: IncomingMessage, res: Serv
         return abort.signal;
       },
       body() {
+        if (!body && !continued && expectsContinue(req)) {
+          continued = true;
+          res.writeContinue();
+        }
         return (body ??= deps.auth.decodeBody(req, auth, req.headers));
       },
     };
@@ -121,7 +126,8 @@ export async function dispatch(deps: ServerDeps, req: IncomingMessage, res: Serv
     const cors = actualRequestCors(ctx?.bucketRow, req.method ?? 'GET', req.headers);
     if (cors) response = { ...response, headers: { ...response.headers, ...cors } };
   }
-  if (timedOut) res.setHeader('connection', 'close');
+  // A timed-out body, or one the client was told not to send (no 100 Continue): the connection cannot carry another request.
+  if (timedOut || (!continued && expectsContinue(req))) res.setHeader('connection', 'close');
   try {
     await send(res, response, head);
   } catch (e) {
@@ -142,6 +148,11 @@ export function toErrorResponse(deps: Deps, e: unknown, resource: string, reques
   if (known) return errorResponse(known, resource, requestId, hostId, head);
   deps.log.error({ err: e, op, requestId }, 'internal error');
   return errorResponse(new S3Error('InternalError'), resource, requestId, hostId, head);
+}
+
+/** A client that waits for `100 Continue` before it sends the body (Node hands such requests over through 'checkContinue'). */
+function expectsContinue(req: IncomingMessage): boolean {
+  return typeof req.headers.expect === 'string' && req.headers.expect.toLowerCase() === '100-continue';
 }
 
 /** Reads and discards what is left of a request body so the connection can be reused. */
