@@ -79,8 +79,9 @@ export function metaFromRequest(ctx: RequestContext): StoredMeta {
   }
   // aws-chunked is a transfer framing, not the object's encoding.
   if (meta.contentEncoding) {
-    const enc = meta.contentEncoding.split(',').map((s) => s.trim()).filter((s) => s && s !== 'aws-chunked');
-    meta.contentEncoding = enc.length ? enc.join(',') : undefined;
+    // As sent (`deflate, gzip` stays so), less the aws-chunked framing, as AWS stores it.
+    const enc = meta.contentEncoding.split(',').filter((s) => s.trim() && s.trim() !== 'aws-chunked').join(',').trim();
+    meta.contentEncoding = enc || undefined;
     if (!meta.contentEncoding) delete meta.contentEncoding;
   }
   const user: Record<string, string> = {};

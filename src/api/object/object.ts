@@ -1,5 +1,5 @@
 import { S3Error } from '../../errors.js';
-import { bucketOf, type Handler, type Headers, type RequestContext } from '../context.js';
+import { bucketOf, header, type Handler, type Headers, type RequestContext } from '../context.js';
 import type { VersionRow } from '../../meta/types.js';
 import { checkReadConditions, checkWriteConditions, writeConditions } from './conditions.js';
 import { checksumRequest, ingest, MAX_OBJECT_SIZE } from './ingest.js';
@@ -82,6 +82,13 @@ function parsePartNumber(ctx: RequestContext): number | undefined {
 /** Shared by GetObject and HeadObject: which version, which bytes, which headers. */
 async function prepareRead(ctx: RequestContext) {
   const bucket = bucketOf(ctx);
+  // SSE-S3 and SSE-KMS objects are read without naming their encryption; naming it is an error on AWS.
+  const named = header(ctx, 'x-amz-server-side-encryption');
+  if (named !== undefined) {
+    throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption header is not supported for this operation.', {
+      ArgumentName: 'x-amz-server-side-encryption', ArgumentValue: named,
+    });
+  }
   const versionId = checkVersionId(bucket, ctx.query.get('versionId'));
   const partNumber = parsePartNumber(ctx);
   if (partNumber !== undefined && ctx.headers.range !== undefined) {

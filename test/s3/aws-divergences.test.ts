@@ -1,0 +1,48 @@
+/**
+ * Answers where Tessera once differed from AWS (found by a conformance run):
+ * each case states what AWS does.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { bucketName, liveServer } from '../helpers.js';
+import type { RunningServer } from '../../src/index.js';
+import { errorCode, raw, xmlField } from './raw-signed.js';
+
+describe('AWS divergences', () => {
+  let s3: S3Client;
+  let server: RunningServer;
+  let close: () => Promise<void>;
+  const Bucket = bucketName('div');
+  before(async () => {
+    ({ s3, server, close } = await liveServer());
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'k', Body: 'data', ServerSideEncryption: 'AES256' }));
+  });
+  after(() => close?.());
+
+  for (const value of ['AES256', 'aws:kms']) {
+    it(`GetObject and HeadObject naming x-amz-server-side-encryption: ${value} are 400 InvalidArgument`, async () => {
+      const get = await raw(server, { method: 'GET', path: `/${Bucket}/k`, headers: { 'x-amz-server-side-encryption': value } });
+      assert.equal(get.status, 400);
+      assert.equal(errorCode(get.body), 'InvalidArgument');
+      assert.equal(xmlField(get.body, 'Message'), 'x-amz-server-side-encryption header is not supported for this operation.');
+      const head = await raw(server, { method: 'HEAD', path: `/${Bucket}/k`, headers: { 'x-amz-server-side-encryption': value } });
+      assert.equal(head.status, 400);
+    });
+  }
+
+  it('GetObject without the header reads the SSE-S3 object and says it is encrypted', async () => {
+    const r = await s3.send(new GetObjectCommand({ Bucket, Key: 'k' }));
+    assert.equal(r.ServerSideEncryption, 'AES256');
+    assert.equal(await r.Body!.transformToString(), 'data');
+  });
+
+  it('Content-Encoding comes back as sent ("deflate, gzip"), less aws-chunked', async () => {
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'enc', Body: 'x', ContentEncoding: 'deflate, gzip' }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: 'enc' }))).ContentEncoding, 'deflate, gzip');
+    const chunked = await raw(server, { method: 'PUT', path: `/${Bucket}/enc2`, body: 'y', headers: { 'content-encoding': 'aws-chunked, gzip' } });
+    assert.equal(chunked.status, 200);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: 'enc2' }))).ContentEncoding, 'gzip');
+  });
+});
