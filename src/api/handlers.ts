@@ -18,7 +18,7 @@ import {
   DeleteBucketOwnershipControls, DeletePublicAccessBlock, GetBucketAcl, GetBucketOwnershipControls, GetObjectAcl, GetPublicAccessBlock,
   PutBucketAcl, PutBucketOwnershipControls, PutObjectAcl, PutPublicAccessBlock,
 } from './access/acl-operations.js';
-import { DeleteBucketPolicy, GetBucketPolicy, PutBucketPolicy } from './access/policy-operations.js';
+import { DeleteBucketPolicy, GetBucketPolicy, GetBucketPolicyStatus, PutBucketPolicy } from './access/policy-operations.js';
 import { DeleteBucketCors, GetBucketCors, PreflightRequest, PutBucketCors } from './access/cors.js';
 import { GetBucketRequestPayment, PutBucketRequestPayment, withRequestPayment } from './access/request-payment.js';
 
@@ -37,7 +37,7 @@ const IMPLEMENTED = {
   GetBucketEncryption, PutBucketEncryption, DeleteBucketEncryption,
   GetBucketAcl, PutBucketAcl, GetBucketOwnershipControls, PutBucketOwnershipControls, DeleteBucketOwnershipControls,
   GetPublicAccessBlock, PutPublicAccessBlock, DeletePublicAccessBlock,
-  GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy,
+  GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy, GetBucketPolicyStatus,
   GetBucketCors, PutBucketCors, DeleteBucketCors, PreflightRequest,
   GetBucketRequestPayment, PutBucketRequestPayment,
   ListObjects, ListObjectsV2, ListObjectVersions, ListMultipartUploads,

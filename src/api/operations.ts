@@ -18,7 +18,7 @@ export const OPERATIONS = [
   'DeleteObjects', 'PostObject', 'GetBucketLocation', 'GetBucketVersioning', 'PutBucketVersioning',
   'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging',
   'GetBucketLifecycleConfiguration', 'PutBucketLifecycleConfiguration', 'DeleteBucketLifecycle',
-  'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy',
+  'GetBucketPolicy', 'PutBucketPolicy', 'DeleteBucketPolicy', 'GetBucketPolicyStatus',
   'GetBucketCors', 'PutBucketCors', 'DeleteBucketCors',
   'GetBucketEncryption', 'PutBucketEncryption', 'DeleteBucketEncryption',
   'GetBucketAcl', 'PutBucketAcl',

@@ -71,6 +71,7 @@ export const ROUTES = [
   r('PUT', 'bucket', 'PutBucketLifecycleConfiguration', q('lifecycle')),
   r('DELETE', 'bucket', 'DeleteBucketLifecycle', q('lifecycle')),
   r('GET', 'bucket', 'GetBucketPolicy', q('policy')),
+  r('GET', 'bucket', 'GetBucketPolicyStatus', q('policyStatus')),
   r('PUT', 'bucket', 'PutBucketPolicy', q('policy')),
   r('DELETE', 'bucket', 'DeleteBucketPolicy', q('policy')),
   r('GET', 'bucket', 'GetBucketCors', q('cors')),

@@ -4,8 +4,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { bucketName, liveServer } from '../helpers.js';
+import {
+  CreateBucketCommand, DeletePublicAccessBlockCommand, GetBucketPolicyStatusCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand,
+  PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
+import { bucketName, liveServer, s3Error } from '../helpers.js';
 import type { RunningServer } from '../../src/index.js';
 import { errorCode, raw, xmlField } from './raw-signed.js';
 
@@ -44,5 +47,19 @@ describe('AWS divergences', () => {
     const chunked = await raw(server, { method: 'PUT', path: `/${Bucket}/enc2`, body: 'y', headers: { 'content-encoding': 'aws-chunked, gzip' } });
     assert.equal(chunked.status, 200);
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket, Key: 'enc2' }))).ContentEncoding, 'gzip');
+  });
+
+  it('GetBucketPolicyStatus: NoSuchBucketPolicy without a policy; IsPublic for a policy granting everyone, not for one naming an account', async () => {
+    const b = bucketName('pstatus');
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const none = await s3Error(() => s3.send(new GetBucketPolicyStatusCommand({ Bucket: b })));
+    assert.equal(none.status, 404);
+    assert.equal(none.name, 'NoSuchBucketPolicy');
+    const policy = (Principal: unknown) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal, Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }] });
+    await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy({ AWS: 'arn:aws:iam::123456789012:root' }) }));
+    assert.equal((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: b }))).PolicyStatus?.IsPublic, false);
+    await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy('*') }));
+    assert.equal((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: b }))).PolicyStatus?.IsPublic, true);
   });
 });

@@ -26,6 +26,7 @@ const TABLE: Array<[string, Target, string, Record<string, string>, RoutedOperat
   ['PUT', 'bucket', 'tagging', {}, 'PutBucketTagging'],
   ['DELETE', 'bucket', 'tagging', {}, 'DeleteBucketTagging'],
   ['PUT', 'bucket', 'policy', {}, 'PutBucketPolicy'],
+  ['GET', 'bucket', 'policyStatus', {}, 'GetBucketPolicyStatus'],
   ['GET', 'bucket', 'acl', {}, 'GetBucketAcl'],
   ['PUT', 'bucket', 'lifecycle', {}, 'PutBucketLifecycleConfiguration'],
   ['DELETE', 'bucket', 'lifecycle', {}, 'DeleteBucketLifecycle'],

@@ -73,6 +73,7 @@ export const OPERATION_ACTIONS = {
   GetBucketPolicy: b('GetBucketPolicy'),
   PutBucketPolicy: b('PutBucketPolicy'),
   DeleteBucketPolicy: b('DeleteBucketPolicy'),
+  GetBucketPolicyStatus: b('GetBucketPolicyStatus'),
   GetBucketCors: b('GetBucketCORS'),
   PutBucketCors: b('PutBucketCORS'),
   DeleteBucketCors: b('PutBucketCORS'),

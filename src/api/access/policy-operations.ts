@@ -4,6 +4,7 @@ import { bucketAccess } from './ownership.js';
 import { readBody } from '../body.js';
 import { isPublicPolicy, parsePolicy } from './policy.js';
 import { changeBucket } from '../bucket/change.js';
+import { xmlDocument } from '../xml.js';
 
 /**
  * PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy. The document is
@@ -33,4 +34,17 @@ export const GetBucketPolicy: Handler = async (ctx) => {
 export const DeleteBucketPolicy: Handler = async (ctx) => {
   await changeBucket(ctx, { config: { policy: undefined } });
   return { status: 204 };
+};
+
+/**
+ * Whether the bucket's policy makes it public, as AWS judges it (the same
+ * test BlockPublicPolicy applies: policy.ts isPublicPolicy).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicyStatus.html
+ */
+export const GetBucketPolicyStatus: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  const text = bucket.config.policy;
+  if (typeof text !== 'string') throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket.name });
+  const body = xmlDocument('PolicyStatus', { IsPublic: String(isPublicPolicy(parsePolicy(text, bucket.name))) });
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body };
 };
