@@ -4,8 +4,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import {
-  CreateBucketCommand, DeletePublicAccessBlockCommand, GetBucketPolicyStatusCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeletePublicAccessBlockCommand, UploadPartCommand, GetBucketPolicyStatusCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand,
   PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketName, liveServer, s3Error } from '../helpers.js';
@@ -61,5 +62,25 @@ describe('AWS divergences', () => {
     await s3.send(new DeletePublicAccessBlockCommand({ Bucket: b }));
     await s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy('*') }));
     assert.equal((await s3.send(new GetBucketPolicyStatusCommand({ Bucket: b }))).PolicyStatus?.IsPublic, true);
+  });
+
+  it('CompleteMultipartUpload of a COMPOSITE upload checks a declared whole-object checksum: a wrong one is BadDigest, the right one (with or without -N) completes', async () => {
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest();
+    const parts = [Buffer.alloc(5 << 20, 1), Buffer.from('tail')];
+    const composite = createHash('sha256').update(Buffer.concat(parts.map(sha))).digest('base64');
+    const upload = async (Key: string) => {
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key, ChecksumAlgorithm: 'SHA256', ChecksumType: 'COMPOSITE' }));
+      const done = await Promise.all(parts.map((Body, i) => s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: i + 1, Body, ChecksumAlgorithm: 'SHA256' }))));
+      return (ChecksumSHA256: string) => s3.send(new CompleteMultipartUploadCommand({
+        Bucket, Key, UploadId, ChecksumSHA256, ChecksumType: 'COMPOSITE',
+        MultipartUpload: { Parts: done.map((d, i) => ({ PartNumber: i + 1, ETag: d.ETag, ChecksumSHA256: d.ChecksumSHA256 })) },
+      }));
+    };
+    const wrong = await s3Error(async () => (await upload('c1'))(sha(Buffer.from('other')).toString('base64')));
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.name, 'BadDigest');
+    assert.equal(wrong.message, 'The sha256 you specified did not match the calculated checksum.');
+    assert.equal((await (await upload('c2'))(composite)).ChecksumSHA256, `${composite}-2`);
+    assert.equal((await (await upload('c3'))(`${composite}-2`)).ChecksumSHA256, `${composite}-2`);
   });
 });

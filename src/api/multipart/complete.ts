@@ -126,7 +126,7 @@ function assemble(plan: Plan, u: UploadRow | undefined, parts: Map<number, PartR
     throw new S3Error('InvalidRequest', `The provided 'x-amz-mp-object-size' header value ${plan.objectSize} does not match what was computed: ${size}`);
   }
   const checksum = objectChecksum(m, chosen);
-  if (plan.declared && checksum?.type === 'FULL_OBJECT' && (plan.declared.algorithm !== checksum.algorithm || plan.declared.value !== checksum.value)) {
+  if (plan.declared && checksum && !declaredMatches(plan.declared, checksum)) {
     throw new S3Error('BadDigest', `The ${checksum.algorithm.toLowerCase()} you specified did not match the calculated checksum.`);
   }
   checkCompleteConditions(plan.conditions, plan.key, m.keySeq, current);
@@ -138,6 +138,18 @@ function assemble(plan: Plan, u: UploadRow | undefined, parts: Map<number, PartR
   };
   if (checksum) meta.checksum = checksum;
   return { deleteMarker: false, size, etag, lastModified: Date.now(), manifest: chosen.flatMap((p) => p.manifest), meta };
+}
+
+/**
+ * A whole-object checksum the client declared on Complete against the one
+ * computed: a FULL_OBJECT value exactly; a COMPOSITE one (the checksum of
+ * the parts' checksums) with or without its `-N` part count, as clients send
+ * either.
+ */
+function declaredMatches(declared: NonNullable<Plan['declared']>, computed: { algorithm: ChecksumAlgorithm; type: string; value: string }): boolean {
+  if (declared.algorithm !== computed.algorithm) return false;
+  if (computed.type !== 'COMPOSITE') return declared.value === computed.value;
+  return declared.value === computed.value || declared.value === computed.value.replace(/-\d+$/, '');
 }
 
 /** `x-amz-checksum-type` must name the upload's mode; `x-amz-checksum-*` is at most one full-object value. */
