@@ -103,6 +103,8 @@ function decoderFor(auth: AuthResult, headers: IncomingHttpHeaders): Transform &
   });
 }
 
+const ignore = () => undefined;
+
 /**
  * See index.ts. `raw` is piped into the decoder. On a decoding error `raw` is
  * unpiped but not destroyed (destroying a request destroys its socket, and the
@@ -115,9 +117,14 @@ export function decodeBody(raw: Readable, auth: AuthResult, headers: IncomingHtt
   } catch (e) {
     if (!(e instanceof S3Error)) throw e;
     const failed = new PlainBody(undefined, undefined);
+    failed.on('error', ignore);
     process.nextTick(() => failed.destroy(e));
     return failed;
   }
+  // The body may fail (its client gone, a bad chunk) while nobody is reading it yet: a handler awaiting a blob
+  // file before its first read. The error is kept by the stream and thrown to its reader; it must not go
+  // unhandled, which would end the process.
+  body.on('error', ignore);
   let ended = false;
   raw.once('end', () => (ended = true));
   raw.once('error', () => body.destroy(new S3Error('IncompleteBody')));

@@ -10,6 +10,8 @@ const PARSER_ERRORS: Record<string, S3ErrorCode> = {
   HPE_HEADER_OVERFLOW: 'RequestHeaderSectionTooLarge',
   ERR_HTTP_REQUEST_TIMEOUT: 'RequestTimeout',
   HPE_HEADERS_TIMEOUT: 'RequestTimeout',
+  // The client half-closed before sending the Content-Length it announced.
+  HPE_INVALID_EOF_STATE: 'IncompleteBody',
 };
 
 /**
