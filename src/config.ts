@@ -70,6 +70,10 @@ export const DEFAULTS: Config = {
   blobGraceMs: 60 * 1000,
   jobIntervalMs: 60 * 1000,
   restoreDelayMs: 0,
+  // AWS drops an upload that has sent nothing for about 20 s; Tessera waits longer on purpose: its users include
+  // throttled backup clients and phones on bad networks whose pauses AWS's own clients ride out with retries that
+  // restart a whole part, and the same timer bounds requests whose server-side work (a long hashing pass) sends
+  // nothing for a while. Operators who want AWS's figure set 20000.
   requestTimeoutMs: 120 * 1000,
   meta: 'sqlite',
 };
