@@ -65,7 +65,7 @@ export const MIGRATIONS: string[] = [
     completed_at INTEGER NOT NULL
   );
   `,
-  // 2: accounts and access keys (secrets sealed by api/, see admin/secrets.ts).
+  // 2: accounts and access keys (secrets sealed by api/, see crypto/secrets.ts).
   `
   CREATE TABLE accounts (
     account_id TEXT PRIMARY KEY,
