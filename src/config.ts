@@ -49,6 +49,14 @@ export interface Config {
    * exist. Unset, Tessera generates `sse-master.key` in the data directory.
    */
   masterKeyFile?: string;
+  /**
+   * What a new bucket gets (chosen at CreateBucket and stored in its config;
+   * existing buckets keep theirs): `aws`, as AWS since April 2023,
+   * BucketOwnerEnforced (ACLs disabled) and Block Public Access on; `legacy`,
+   * as AWS before, no ownership controls (ObjectWriter: ACLs honoured) and no
+   * public access block, for applications that set ACLs.
+   */
+  bucketDefaults: 'aws' | 'legacy';
 }
 
 export const DEFAULTS: Config = {
@@ -76,6 +84,7 @@ export const DEFAULTS: Config = {
   // nothing for a while. Operators who want AWS's figure set 20000.
   requestTimeoutMs: 120 * 1000,
   meta: 'sqlite',
+  bucketDefaults: 'aws',
 };
 
 /** Environment variable for each setting. */
@@ -106,6 +115,7 @@ export const ENV: Record<keyof Config, string> = {
   meta: 'TESSERA_META',
   postgresUrl: 'TESSERA_POSTGRES_URL',
   masterKeyFile: 'TESSERA_MASTER_KEY_FILE',
+  bucketDefaults: 'TESSERA_BUCKET_DEFAULTS',
 };
 
 function coerce(key: keyof Config, raw: unknown): unknown {
@@ -113,6 +123,7 @@ function coerce(key: keyof Config, raw: unknown): unknown {
   if (key === 'domains') return Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((s) => s.trim()).filter(Boolean);
   if (key === 'allowInsecureSseC') return raw === true || /^(1|true|yes|on)$/i.test(String(raw));
   if (key === 'meta' && raw !== 'sqlite' && raw !== 'postgres') throw new Error(`meta: expected sqlite or postgres, got ${raw}`);
+  if (key === 'bucketDefaults' && raw !== 'aws' && raw !== 'legacy') throw new Error(`bucketDefaults: expected aws or legacy, got ${raw}`);
   if (typeof def === 'number') {
     const n = Number(raw);
     if (!Number.isFinite(n)) throw new Error(`${key}: not a number: ${raw}`);

@@ -29,6 +29,7 @@ program
   .option('--accounts-file <file>', 'JSON accounts file applied at start (TESSERA_ACCOUNTS_FILE)')
   .option('--meta <store>', 'metadata store: sqlite (in the data directory) or postgres (TESSERA_META)')
   .option('--postgres-url <url>', 'PostgreSQL URL for --meta postgres (TESSERA_POSTGRES_URL)')
+  .option('--bucket-defaults <mode>', 'what new buckets get: aws (ACLs disabled, public access blocked) or legacy (ObjectWriter, nothing blocked) (TESSERA_BUCKET_DEFAULTS)')
   .option('--master-key-file <file>', 'SSE-S3 master key, 32 bytes in base64 (TESSERA_MASTER_KEY_FILE); default: generated in the data directory')
   .action(async (opts: Record<string, unknown>) => {
     const config: Config = resolveConfig(opts as Partial<Record<keyof Config, unknown>> & { config?: string });

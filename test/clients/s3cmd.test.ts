@@ -2,15 +2,20 @@
  * s3cmd against a live server, over HTTP and over HTTPS (the test's
  * certificate in `ca_certs_file`, hostname checked): make a bucket,
  * `put --multipart-chunk-size-mb=5` of a 21 MiB file, list, get back
- * byte-exact, delete, remove the bucket.
+ * byte-exact, delete, remove the bucket. And with `bucketDefaults: legacy`,
+ * `s3cmd cp` between keys, which sets the copy's ACL afterwards (PutObjectAcl:
+ * refused with ACLs disabled, the AWS default since 2023).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   MiB, PROTOCOLS, assertPresent, bucket, cleanEnv, clientServer, etagOf, fixture, multipartEtag, needs, run, sha256File, writeScratch,
   type ClientServer,
 } from './lib.js';
+import { liveServer } from '../helpers.js';
 
 function s3cmdConfig(cs: ClientServer): string {
   return writeScratch(cs, 's3cfg', [
@@ -59,3 +64,38 @@ for (const protocol of PROTOCOLS) {
     });
   });
 }
+
+describe('s3cmd with bucketDefaults: legacy', needs('s3cmd'), () => {
+  let cs: ClientServer;
+  let config: string;
+  const s3cmd = (...args: string[]) => run('s3cmd', ['-c', config, ...args], { env: cleanEnv() });
+
+  before(async () => {
+    assertPresent('s3cmd');
+    const live = await liveServer({ host: '127.0.0.1', bucketDefaults: 'legacy' });
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-clients-legacy-'));
+    cs = {
+      protocol: 'http', server: live.server, hostPort: `127.0.0.1:${live.server.port}`, dir, s3: live.s3,
+      async close() {
+        await live.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    config = s3cmdConfig(cs);
+  });
+  after(async () => cs?.close());
+
+  it('mb, put, then cp between keys succeeds and both keys read back byte-exact', async () => {
+    const file = writeScratch(cs, 'small.txt', 'legacy bytes\n');
+    const b = bucket('s3cmd-legacy');
+    await s3cmd('mb', `s3://${b}`);
+    await s3cmd('put', file, `s3://${b}/a.txt`);
+    const copied = await s3cmd('cp', `s3://${b}/a.txt`, `s3://${b}/b.txt`);
+    assert.doesNotMatch(copied.stdout + copied.stderr, /ERROR/);
+    for (const key of ['a.txt', 'b.txt']) {
+      const back = join(cs.dir, `back-${key}`);
+      await s3cmd('get', '--force', `s3://${b}/${key}`, back);
+      assert.equal(await sha256File(back), await sha256File(file), key);
+    }
+  });
+});

@@ -16,7 +16,10 @@ import { isPublicPolicy, parsePolicy, type Policy } from './policy.js';
  *   policy             the bucket policy document, as given
  *
  * New buckets get what AWS gives them since April 2023: BucketOwnerEnforced
- * and every Block Public Access flag on.
+ * and every Block Public Access flag on; with `bucketDefaults: legacy`, what
+ * it gave them before: neither setting (ObjectWriter, nothing blocked). The
+ * choice is stored in each bucket's config when it is created, so changing
+ * the setting leaves existing buckets as they are.
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
  */
@@ -83,7 +86,10 @@ export function checkAclAllowed(access: BucketAccess, grants: Grant[]): void {
 /**
  * The access settings of a bucket being created (CreateBucket):
  * `x-amz-object-ownership` (default BucketOwnerEnforced), an ACL from
- * `x-amz-acl` or grant headers, and Block Public Access all on.
+ * `x-amz-acl` or grant headers, and Block Public Access all on. With
+ * `bucketDefaults: legacy`, a bucket created without the header gets no
+ * ownership controls (ObjectWriter) and no public access block, as AWS
+ * buckets created before April 2023.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
  */
 export function newBucketAccessConfig(ctx: RequestContext): Record<string, unknown> {
@@ -91,10 +97,13 @@ export function newBucketAccessConfig(ctx: RequestContext): Record<string, unkno
   if (raw !== undefined && !OWNERSHIPS.has(raw as ObjectOwnership)) {
     throw new S3Error('InvalidArgument', `Invalid x-amz-object-ownership header: ${raw}`, { ArgumentName: 'x-amz-object-ownership' });
   }
-  const ownership = (raw as ObjectOwnership | undefined) ?? 'BucketOwnerEnforced';
+  const legacy = ctx.deps.config.bucketDefaults === 'legacy';
+  const ownership = (raw as ObjectOwnership | undefined) ?? (legacy ? 'ObjectWriter' : 'BucketOwnerEnforced');
   const me = ctx.principal!.canonicalId;
   const grants = aclFromHeaders(ctx, me, me);
-  const config: Record<string, unknown> = { ownershipControls: ownership, publicAccessBlock: { ...ALL_BLOCKED } };
+  const config: Record<string, unknown> = legacy
+    ? (raw === undefined ? {} : { ownershipControls: ownership })
+    : { ownershipControls: ownership, publicAccessBlock: { ...ALL_BLOCKED } };
   if (grants && ownership === 'BucketOwnerEnforced' && !(ctx.headers['x-amz-acl'] === 'private' || isBucketOwnerFullControl(grants, me))) {
     throw new S3Error('InvalidBucketAclWithObjectOwnership');
   }
