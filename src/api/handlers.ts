@@ -9,6 +9,7 @@ import { DeleteObject, GetObject, HeadObject, PutObject } from './object/object.
 import { DeleteObjects } from './object/delete-objects.js';
 import { DeleteObjectTagging, GetObjectTagging, PutObjectTagging } from './object/tagging.js';
 import { RestoreObject } from './object/restore.js';
+import { GetObjectAttributes } from './object/attributes.js';
 import { CopyObject, UploadPartCopy } from './copy/copy.js';
 import { AbortMultipartUpload, CreateMultipartUpload, UploadPart } from './multipart/upload.js';
 import { CompleteMultipartUpload } from './multipart/complete.js';
@@ -41,7 +42,7 @@ const IMPLEMENTED = {
   GetBucketCors, PutBucketCors, DeleteBucketCors, PreflightRequest,
   GetBucketRequestPayment, PutBucketRequestPayment,
   ListObjects, ListObjectsV2, ListObjectVersions, ListMultipartUploads,
-  PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject, RestoreObject,
+  PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects, CopyObject, RestoreObject, GetObjectAttributes,
   GetObjectTagging, PutObjectTagging, DeleteObjectTagging, GetObjectAcl, PutObjectAcl,
   CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload, ListParts,
 } satisfies HandlerTable;
